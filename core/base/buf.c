@@ -1,0 +1,115 @@
+/*
+ * buf.c - bounded growable buffers and the allocation wrappers.
+ */
+#include "core/base/api.h"
+#include "core/base/buf.h"
+#include "core/base/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void *xmalloc(size_t n) { return malloc(n ? n : 1); }
+void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size ? size : 1); }
+void *xrealloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
+void xfree(void *p) { free(p); }
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *d = xmalloc(n + 1);
+
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+void buf_init(struct buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+void buf_release(struct buf *b)
+{
+	xfree(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+int buf_reserve(struct buf *b, size_t n)
+{
+	size_t need, cap;
+	uint8_t *p;
+
+	if (!size_add(b->len, n, &need) || need > b->max)
+		return ERR_LIMIT;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	if (cap > b->max)
+		cap = b->max;
+	p = xrealloc(b->data, cap);
+	if (!p)
+		return ERR_NOMEM;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+	int err;
+
+	if (n == 0)
+		return 0;
+	err = buf_reserve(b, n);
+	if (err)
+		return err;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int buf_append_str(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+int buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n, err;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return ERR_SYNTAX;
+	err = buf_reserve(b, (size_t)n + 1);
+	if (err)
+		return err;
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+	BUG_ON(n > b->len);
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+}

@@ -1,0 +1,165 @@
+/*
+ * pack.h - push-fed git pack parser with delta resolution (gitformat-pack).
+ *
+ * The parser takes the raw bytes of a version 2/3 pack (PACK header,
+ * objects, trailer) in pieces of any size and reports every object, fully
+ * reconstructed (deltas applied), to an object sink.  It is the one pack
+ * reader of sluice: `sluice scan x.pack`, `sluice scan <repo>` (fed by
+ * `git pack-objects --all`) and the push gate all use it.
+ *
+ * Implements the decoder interface (core/decode/decoder-t.h): the exported
+ * `pack_decoder` type.  params for init is a `struct pack_params`.  The
+ * dec_sink argument of feed/finish is unused (objects go to the object sink
+ * given in params) and may be NULL.  feed returns DEC_STOP once the trailer
+ * has been read and verified; bytes after the trailer are not consumed.
+ *
+ * What the parser does, in order of the bytes:
+ *   - header: "PACK", version 2 or 3, object count (capped);
+ *   - per object: type/size varint header (overflow checked), OFS_DELTA
+ *     negative offset or REF_DELTA base id, then one zlib stream whose
+ *     inflated length must equal the header size;
+ *   - non-delta objects are streamed to the sink while they inflate
+ *     (object_begin, object_data*, object_end), so a large blob costs no
+ *     memory beyond the zlib window;
+ *   - delta objects are inflated, applied to their base (every copy
+ *     bounds-checked) and reported as the resulting type with the
+ *     reconstructed content in one object_data call (or a few);
+ *   - every object's id is computed (SHA-1 of "<type> <size>\0" + content,
+ *     or SHA-256 when params.hash_algo says so);
+ *   - REF_DELTA whose base has not arrived yet is deferred and resolved
+ *     when the pack ends; a base that never arrives is ERR_BASE_MISSING;
+ *   - the trailer checksum over all preceding bytes is verified.
+ *
+ * Delta bases: an LRU cache of inflated objects (bounded by
+ * params.limits.base_cache_bytes); on a miss the base is re-inflated from
+ * the raw pack bytes, which the parser keeps in a spool: either the caller's
+ * file (params.pack_fd, for `sluice scan x.pack`) or a temporary file the
+ * parser writes itself (bounded by params.limits.spool_bytes) in
+ * params.spool_dir.
+ *
+ * Errors (dec_result.err): ERR_SYNTAX (bad magic, bad type 0/5, bad
+ * varint), ERR_UNSUPPORTED (version not 2/3), ERR_OVERFLOW (size or offset
+ * overflow), ERR_LIMIT (a pack_limits field; pack_parser_limit_hit() says
+ * which), ERR_INFLATE, ERR_DELTA, ERR_BASE_MISSING, ERR_CHECKSUM (trailer),
+ * ERR_TRUNCATED (finish before the trailer), ERR_IO, ERR_NOMEM, or any
+ * negative code an object sink callback returned.
+ *
+ * Caveats: not thread-safe; one parser per pack.  Pointers handed to the
+ * sink are valid only during the callback.
+ */
+#ifndef SLUICE_PACK_PACK_H
+#define SLUICE_PACK_PACK_H
+
+#include "core/base/api.h"
+#include "core/decode/decoder-t.h"
+
+enum pack_obj_type {
+	PACK_OBJ_NONE = 0,
+	PACK_OBJ_COMMIT = 1,
+	PACK_OBJ_TREE = 2,
+	PACK_OBJ_BLOB = 3,
+	PACK_OBJ_TAG = 4,
+	PACK_OBJ_OFS_DELTA = 6,
+	PACK_OBJ_REF_DELTA = 7,
+};
+
+enum pack_hash_algo {
+	PACK_HASH_SHA1,		/* 20-byte ids, the default */
+	PACK_HASH_SHA256,	/* 32-byte ids (object-format=sha256) */
+};
+
+#define PACK_OID_MAX 32
+
+struct pack_oid {
+	uint8_t id[PACK_OID_MAX];	/* raw id; first oid_len bytes used */
+};
+
+/* Which pack_limits field stopped the parser (for the verdict reason). */
+enum pack_limit {
+	PACK_LIMIT_NONE,
+	PACK_LIMIT_OBJECTS,
+	PACK_LIMIT_OBJECT_BYTES,
+	PACK_LIMIT_DELTA_DEPTH,
+	PACK_LIMIT_SPOOL_BYTES,
+	PACK_LIMIT_INFLATE_TOTAL,
+};
+
+struct pack_limits {
+	uint32_t max_objects;		/* LIMIT_PACK_OBJECTS_DEFAULT */
+	uint64_t max_object_bytes;	/* LIMIT_OBJECT_BYTES_DEFAULT */
+	uint32_t max_delta_depth;	/* LIMIT_DELTA_DEPTH_DEFAULT */
+	size_t base_cache_bytes;	/* LIMIT_BASE_CACHE_BYTES */
+	uint64_t spool_bytes;		/* LIMIT_SPOOL_BYTES_DEFAULT */
+	uint64_t inflate_total;		/* LIMIT_INFLATE_TOTAL_DEFAULT */
+};
+
+/* Fills every field with its limits.h default. */
+void pack_limits_default(struct pack_limits *l);
+
+/* What the sink learns about an object. */
+struct pack_object_info {
+	enum pack_obj_type type;	/* COMMIT, TREE, BLOB or TAG (deltas are
+					 * reported as their resolved type) */
+	uint64_t size;			/* inflated (resolved) size */
+	uint64_t offset;		/* offset of the entry in the pack */
+	uint32_t index;			/* 0-based position in the pack */
+	uint32_t delta_depth;		/* 0 for a whole object */
+	bool oid_valid;			/* false in object_begin/data, true in
+					 * object_end */
+	struct pack_oid oid;		/* object id when oid_valid */
+};
+
+/* Receives objects.  Any callback may be NULL.  A negative return stops the
+ * parser with that code.  Objects are reported in the order their content
+ * becomes known: pack order, except deferred REF_DELTAs, which come at the
+ * end. */
+struct pack_object_sink {
+	int (*object_begin)(void *ctx, const struct pack_object_info *info);
+	int (*object_data)(void *ctx, const struct pack_object_info *info,
+			   const uint8_t *p, size_t n);
+	int (*object_end)(void *ctx, const struct pack_object_info *info);
+	void *ctx;
+};
+
+struct pack_params {
+	enum pack_hash_algo hash_algo;	/* SHA1 unless object-format=sha256 */
+	struct pack_limits limits;	/* copy; see pack_limits_default() */
+	struct pack_object_sink sink;	/* where objects go */
+	int pack_fd;			/* >= 0: the caller's file holding the
+					 * same bytes at the same offsets (read
+					 * with pread, never written, not
+					 * closed); -1: the parser spools */
+	const char *spool_dir;		/* directory for the temporary spool
+					 * (NULL: $TMPDIR or /tmp); the file is
+					 * unlinked at once */
+};
+
+/* Summary after the pack ended (or failed). */
+struct pack_stats {
+	uint32_t objects_declared;	/* from the header */
+	uint32_t objects_done;		/* reported to the sink */
+	uint32_t deltas;		/* of which were deltas */
+	uint32_t max_depth_seen;	/* deepest delta chain */
+	uint64_t bytes_in;		/* raw pack bytes consumed */
+	uint64_t bytes_inflated;	/* total inflated bytes */
+	uint64_t base_cache_misses;	/* bases re-inflated from the spool */
+	enum pack_limit limit_hit;	/* which limit stopped it, if any */
+};
+
+extern const struct decoder_type pack_decoder;
+
+/* Convenience for callers that hold the context themselves.  The context
+ * is opaque; allocate pack_decoder.ctx_size bytes or use these. */
+struct pack_parser;
+int pack_parser_new(const struct pack_params *params, struct pack_parser **out);
+struct dec_result pack_parser_feed(struct pack_parser *p, const uint8_t *in, size_t len);
+struct dec_result pack_parser_finish(struct pack_parser *p);
+void pack_parser_stats(const struct pack_parser *p, struct pack_stats *out);
+void pack_parser_free(struct pack_parser *p);
+
+/* Object id helpers. */
+size_t pack_oid_len(enum pack_hash_algo algo);
+/* Writes 2*len hex digits and a NUL into out (size >= 2*len+1). */
+void pack_oid_hex(const struct pack_oid *oid, size_t len, char *out);
+
+#endif
