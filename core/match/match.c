@@ -1,0 +1,542 @@
+/*
+ * match.c - stage 1 (Hyperscan streaming, no SOM) and stage 2 (PCRE2
+ * confirmation in a bounded window) for one object (secrets.md §1).
+ */
+#include "core/base/api.h"
+#include "core/base/buf.h"
+#include "core/base/err.h"
+#include "core/base/limits.h"
+#include "core/match/match.h"
+#include "core/match/ruleset-int.h"
+#include "core/match/validate.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <strings.h>
+#include <mbedtls/md.h>
+
+/* PCRE2 backtracking bound per confirmation: a rule can cost at most this
+ * much work per Hyperscan hit, whatever the input. */
+#define CONFIRM_MATCH_LIMIT 200000u
+#define CONFIRM_DEPTH_LIMIT 2000u
+
+struct match_scratch {
+	hs_scratch_t *hs;		/* Hyperscan scratch for the ruleset */
+	pcre2_match_data *md;		/* ovector for the widest capture set */
+	pcre2_match_context *mctx;	/* match limits */
+	uint8_t *window;		/* contiguous copy of [start, end) */
+	size_t window_cap;
+};
+
+int match_scratch_new(const struct ruleset *rs, struct match_scratch **out)
+{
+	struct match_scratch *sc = xcalloc(1, sizeof(*sc));
+
+	*out = NULL;
+	if (!sc)
+		return ERR_NOMEM;
+	if (rs->db && hs_alloc_scratch(rs->db, &sc->hs) != HS_SUCCESS) {
+		xfree(sc);
+		return ERR_HYPERSCAN;
+	}
+	sc->md = pcre2_match_data_create(64, NULL);
+	sc->mctx = pcre2_match_context_create(NULL);
+	sc->window_cap = (size_t)rs->window + 16;
+	sc->window = xmalloc(sc->window_cap);
+	if (!sc->md || !sc->mctx || !sc->window) {
+		match_scratch_free(sc);
+		return ERR_NOMEM;
+	}
+	pcre2_set_match_limit(sc->mctx, CONFIRM_MATCH_LIMIT);
+	pcre2_set_depth_limit(sc->mctx, CONFIRM_DEPTH_LIMIT);
+	*out = sc;
+	return 0;
+}
+
+void match_scratch_free(struct match_scratch *sc)
+{
+	if (!sc)
+		return;
+	if (sc->hs)
+		hs_free_scratch(sc->hs);
+	pcre2_match_data_free(sc->md);
+	pcre2_match_context_free(sc->mctx);
+	xfree(sc->window);
+	xfree(sc);
+}
+
+void match_fingerprint(const struct ruleset *rs, const char *rule_id,
+		       const uint8_t *secret, size_t len, uint8_t out[FINDING_FP_BYTES])
+{
+	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	mbedtls_md_context_t ctx;
+	uint8_t full[32];
+	const uint8_t zero = 0;
+
+	mbedtls_md_init(&ctx);
+	if (mbedtls_md_setup(&ctx, md, 1) == 0 &&
+	    mbedtls_md_hmac_starts(&ctx, rs->fp_key, rs->fp_key_len) == 0 &&
+	    mbedtls_md_hmac_update(&ctx, (const uint8_t *)rule_id, strlen(rule_id)) == 0 &&
+	    mbedtls_md_hmac_update(&ctx, &zero, 1) == 0 &&
+	    mbedtls_md_hmac_update(&ctx, secret, len) == 0 &&
+	    mbedtls_md_hmac_finish(&ctx, full) == 0)
+		memcpy(out, full, FINDING_FP_BYTES);
+	else
+		memset(out, 0, FINDING_FP_BYTES);
+	mbedtls_md_free(&ctx);
+}
+
+void match_fingerprint_hex(const uint8_t fp[FINDING_FP_BYTES], char out[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		out[2 * i] = hex[fp[i] >> 4];
+		out[2 * i + 1] = hex[fp[i] & 15];
+	}
+	out[16] = '\0';
+}
+
+void match_redact(const uint8_t *secret, size_t len, unsigned prefix_len,
+		  char out[FINDING_REDACTED_MAX])
+{
+	/* Room for prefix (<= 12), stars (<= 48), "..." and 4 tail chars. */
+	size_t keep = MIN((size_t)prefix_len, len / 2);
+	size_t tail = (len - keep >= 16) ? 4 : 0;
+	size_t stars = len - keep - tail;
+	size_t o = 0, i;
+
+	for (i = 0; i < keep && o < FINDING_REDACTED_MAX - 1; i++)
+		out[o++] = isprint(secret[i]) ? (char)secret[i] : '?';
+	for (i = 0; i < MIN(stars, (size_t)48); i++)
+		out[o++] = '*';
+	if (stars > 48) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	for (i = len - tail; i < len; i++)
+		out[o++] = isprint(secret[i]) ? (char)secret[i] : '?';
+	out[o] = '\0';
+}
+
+int match_stream_init(struct match_stream *ms, const struct ruleset *rs,
+		      struct match_scratch *sc)
+{
+	size_t i;
+
+	memset(ms, 0, sizeof(*ms));
+	ms->rs = rs;
+	ms->sc = sc;
+	ms->last_lf = -1;
+	buf_init(&ms->ring, rs->window);
+	ms->last_of_rule = xmalloc((rs->n ? rs->n : 1) * sizeof(*ms->last_of_rule));
+	if (!ms->last_of_rule)
+		return ERR_NOMEM;
+	for (i = 0; i < rs->n; i++)
+		ms->last_of_rule[i] = -1;
+	if (rs->db) {
+		hs_stream_t *st = NULL;
+
+		if (hs_open_stream(rs->db, 0, &st) != HS_SUCCESS)
+			return ERR_HYPERSCAN;
+		ms->hs = st;
+	}
+	return 0;
+}
+
+static uint64_t count_lf(const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n;
+	uint64_t c = 0;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		c++;
+		p++;
+	}
+	return c;
+}
+
+/* Available bytes are the ring [pos - ring.len, pos) and the chunk
+ * [pos, pos + chunk_len).  Copies [from, to) of them into the scratch
+ * window. */
+static size_t copy_window(struct match_stream *ms, uint64_t from, uint64_t to)
+{
+	uint64_t ring_start = ms->pos - ms->ring.len;
+	uint8_t *w = ms->sc->window;
+	size_t o = 0;
+
+	if (from < ring_start)
+		from = ring_start;
+	if (to - from > ms->sc->window_cap)
+		from = to - ms->sc->window_cap;
+	if (from < ms->pos) {
+		size_t n = (size_t)(MIN(to, ms->pos) - from);
+
+		memcpy(w, ms->ring.data + (from - ring_start), n);
+		o = n;
+	}
+	if (to > ms->pos) {
+		uint64_t s = MAX(from, ms->pos);
+
+		memcpy(w + o, ms->chunk + (s - ms->pos), (size_t)(to - s));
+		o += (size_t)(to - s);
+	}
+	return o;
+}
+
+static uint32_t line_of(struct match_stream *ms, uint64_t at)
+{
+	uint64_t lines;
+
+	if (at >= ms->pos) {
+		size_t rel = (size_t)(at - ms->pos);
+
+		if (rel < ms->cursor) {
+			ms->cursor = 0;
+			ms->cursor_lines = 0;
+		}
+		ms->cursor_lines += count_lf(ms->chunk + ms->cursor, rel - ms->cursor);
+		ms->cursor = rel;
+		lines = ms->lines_before + ms->cursor_lines;
+	} else {
+		uint64_t ring_start = ms->pos - ms->ring.len;
+
+		lines = ms->lines_before -
+			count_lf(ms->ring.data + (at - ring_start), (size_t)(ms->pos - at));
+	}
+	return lines >= UINT32_MAX ? UINT32_MAX : (uint32_t)lines + 1;
+}
+
+/* Offset of the last LF before `at`, searching the available bytes, or -1
+ * when the line starts before them. */
+static int64_t last_lf_before(const struct match_stream *ms, uint64_t at)
+{
+	uint64_t ring_start = ms->pos - ms->ring.len;
+	const uint8_t *q;
+
+	if (at > ms->pos) {
+		q = memrchr(ms->chunk, '\n', (size_t)(at - ms->pos));
+		if (q)
+			return (int64_t)(ms->pos + (uint64_t)(q - ms->chunk));
+		at = ms->pos;
+	}
+	if (at > ring_start) {
+		q = memrchr(ms->ring.data, '\n', (size_t)(at - ring_start));
+		if (q)
+			return (int64_t)(ring_start + (uint64_t)(q - ms->ring.data));
+	}
+	if (ms->last_lf >= 0 && (uint64_t)ms->last_lf < at)
+		return ms->last_lf;
+	return -1;
+}
+
+/* The line holding `at`, as far as it is available, contains an ignore
+ * marker for this rule (secrets.md §5): "sluice:ignore" alone, or
+ * "sluice:ignore=<ID>[,<ID>...]". */
+static bool ignored_on_line(const struct match_stream *ms, uint64_t start, uint64_t end,
+			    const char *rule_id)
+{
+	static const char marker[] = "sluice:ignore";
+	int64_t lf = last_lf_before(ms, start);
+	uint64_t from = lf >= 0 ? (uint64_t)lf + 1 : ms->pos - ms->ring.len;
+	uint64_t to = end;
+	const uint8_t *line, *hit;
+	size_t n, idlen = strlen(rule_id);
+	uint8_t *w = ms->sc->window;
+
+	if (to < ms->pos + ms->chunk_len) {
+		const uint8_t *nl = memchr(ms->chunk + (to - ms->pos), '\n',
+					   ms->chunk_len - (size_t)(to - ms->pos));
+
+		to = nl ? ms->pos + (uint64_t)(nl - ms->chunk) : ms->pos + ms->chunk_len;
+	}
+	if (to - from > ms->sc->window_cap)
+		from = to - ms->sc->window_cap;
+	n = copy_window((struct match_stream *)ms, from, to);
+	line = w;
+	while (n >= sizeof(marker) - 1 &&
+	       (hit = memmem(line, n, marker, sizeof(marker) - 1)) != NULL) {
+		const uint8_t *p = hit + sizeof(marker) - 1;
+		size_t rest = n - (size_t)(p - line);
+
+		if (rest == 0 || *p != '=')
+			return true;
+		p++;
+		rest--;
+		while (rest >= idlen) {
+			if (memcmp(p, rule_id, idlen) == 0 &&
+			    (rest == idlen || p[idlen] == ',' || isspace(p[idlen]) ||
+			     p[idlen] == '"'))
+				return true;
+			while (rest && *p != ',' && !isspace(*p)) {
+				p++;
+				rest--;
+			}
+			if (!rest || *p != ',')
+				break;
+			p++;
+			rest--;
+		}
+		n -= (size_t)(hit + 1 - line);
+		line = hit + 1;
+	}
+	return false;
+}
+
+static bool keyword_near(const struct secret_rule *r, const uint8_t *w, size_t len)
+{
+	size_t i, k;
+
+	for (k = 0; k < r->n_keywords; k++) {
+		size_t kl = strlen(r->keywords[k]);
+
+		for (i = 0; i + kl <= len; i++)
+			if (strncasecmp((const char *)w + i, r->keywords[k], kl) == 0)
+				return true;
+	}
+	return false;
+}
+
+static int add_finding(struct match_stream *ms, uint32_t rule, uint64_t start,
+		       const uint8_t *secret, size_t slen, uint64_t end)
+{
+	const struct secret_rule *r = &ms->rs->rules[rule];
+	const struct compiled_rule *c = &ms->rs->comp[rule];
+	struct finding f;
+	int64_t lf;
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	f.rule = rule;
+	f.offset = start;
+	f.secret_len = (uint32_t)slen;
+	match_fingerprint(ms->rs, r->id, secret, slen, f.fingerprint);
+	match_redact(secret, slen, c->prefix_len, f.redacted);
+
+	/* Same (rule, secret) twice in one object: one finding, first line. */
+	for (i = 0; i < ms->n_findings; i++)
+		if (ms->findings[i].rule == rule &&
+		    memcmp(ms->findings[i].fingerprint, f.fingerprint, FINDING_FP_BYTES) == 0)
+			return 0;
+
+	f.line = line_of(ms, start);
+	lf = last_lf_before(ms, start);
+	if (lf >= 0)
+		f.column = (uint32_t)(start - (uint64_t)lf);
+	else if (ms->last_lf < 0 || (uint64_t)ms->last_lf > start)
+		/* No LF before the secret in the object, or its line began
+		 * before the kept bytes: count from what is known. */
+		f.column = ms->last_lf < 0 ? (uint32_t)(start + 1)
+					   : (uint32_t)(start + 1 - (ms->pos - ms->ring.len));
+	else
+		f.column = (uint32_t)(start - (uint64_t)ms->last_lf);
+	f.status = ignored_on_line(ms, start, end, r->id) ? FINDING_SUPPRESSED : FINDING_OPEN;
+
+	/* Overlapping hits of one rule: keep the longest. */
+	if (ms->last_of_rule[rule] >= 0) {
+		struct finding *prev = &ms->findings[ms->last_of_rule[rule]];
+
+		if (start < prev->offset + prev->secret_len) {
+			if (slen > prev->secret_len)
+				*prev = f;
+			return 0;
+		}
+	}
+	if (ms->n_findings >= LIMIT_FINDINGS_PER_OBJECT) {
+		ms->findings_over_limit++;
+		return 0;
+	}
+	if (ms->n_findings == ms->cap_findings) {
+		size_t cap = ms->cap_findings ? ms->cap_findings * 2 : 8;
+		struct finding *nf = xrealloc(ms->findings, cap * sizeof(*nf));
+
+		if (!nf)
+			return ERR_NOMEM;
+		ms->findings = nf;
+		ms->cap_findings = cap;
+	}
+	ms->last_of_rule[rule] = (int32_t)ms->n_findings;
+	ms->findings[ms->n_findings++] = f;
+	return 0;
+}
+
+/* Stage 2 for a hit of `rule` ending at `end`. */
+static int confirm(struct match_stream *ms, uint32_t rule, uint64_t end)
+{
+	const struct secret_rule *r = &ms->rs->rules[rule];
+	const struct compiled_rule *c = &ms->rs->comp[rule];
+	struct match_scratch *sc = ms->sc;
+	uint64_t need = (uint64_t)c->width + r->keyword_window + 64;
+	uint64_t from = end > need ? end - need : 0;
+	size_t wlen, start_off;
+	PCRE2_SIZE *ov;
+	const uint8_t *secret;
+	size_t slen, mstart;
+	int rc;
+
+	wlen = copy_window(ms, from, end);
+	from = end - wlen;
+	start_off = wlen > c->width ? wlen - c->width : 0;
+	rc = pcre2_match(c->confirm, sc->window, wlen, start_off, 0, sc->md, sc->mctx);
+	if (rc < 0)
+		return 0;	/* no exact match ending here (or limit hit) */
+	ov = pcre2_get_ovector_pointer(sc->md);
+	if (ov[1] != wlen)
+		return 0;
+	mstart = ov[0];
+	if (r->secret_group) {
+		if ((uint32_t)rc <= r->secret_group || ov[2 * r->secret_group] == PCRE2_UNSET)
+			return 0;
+		secret = sc->window + ov[2 * r->secret_group];
+		slen = ov[2 * r->secret_group + 1] - ov[2 * r->secret_group];
+		mstart = ov[2 * r->secret_group];
+	} else {
+		secret = sc->window + ov[0];
+		slen = ov[1] - ov[0];
+	}
+	if (r->keyword_window && r->n_keywords) {
+		size_t kw_from = wlen > r->keyword_window ? wlen - r->keyword_window : 0;
+
+		if (!keyword_near(r, sc->window + kw_from, wlen - kw_from))
+			return 0;
+	}
+	if (validate_is_placeholder((const char *)secret, slen))
+		return 0;
+	if (r->tier == RULE_TIER_WARN && validate_is_benign_identifier((const char *)secret, slen))
+		return 0;
+	if (r->entropy_min > 0 && entropy_shannon((const char *)secret, slen) < r->entropy_min)
+		return 0;
+	if ((r->validators & RULE_VALID_CRC32_BASE62) &&
+	    !validate_crc32_base62((const char *)secret, slen))
+		return 0;
+	if ((r->validators & RULE_VALID_JWT) && !validate_jwt((const char *)secret, slen))
+		return 0;
+	return add_finding(ms, rule, from + mstart, secret, slen, end);
+}
+
+static int on_hit(unsigned int id, unsigned long long from, unsigned long long to,
+		  unsigned int flags, void *ctx)
+{
+	struct match_stream *ms = ctx;
+	int err;
+
+	UNUSED(from);
+	UNUSED(flags);
+	err = confirm(ms, id, to);
+	if (err) {
+		ms->err = err;
+		return 1;	/* stop scanning: out of memory */
+	}
+	return 0;
+}
+
+static void keep_tail(struct match_stream *ms, const uint8_t *p, size_t n)
+{
+	size_t keep = ms->ring.max;
+	const uint8_t *lf;
+
+	if (n >= keep) {
+		buf_reset(&ms->ring);
+		buf_append(&ms->ring, p + n - keep, keep);
+	} else {
+		if (ms->ring.len + n > keep)
+			buf_consume(&ms->ring, ms->ring.len + n - keep);
+		buf_append(&ms->ring, p, n);
+	}
+	lf = memrchr(p, '\n', n);
+	if (lf)
+		ms->last_lf = (int64_t)(ms->pos + (uint64_t)(lf - p));
+}
+
+int match_stream_feed(struct match_stream *ms, const uint8_t *p, size_t n)
+{
+	if (ms->err)
+		return ms->err;
+	if (n == 0)
+		return 0;
+	if (ms->pos < LIMIT_BINARY_SNIFF_BYTES && !ms->binary)
+		ms->binary = memchr(p, 0, (size_t)MIN((uint64_t)n, LIMIT_BINARY_SNIFF_BYTES - ms->pos)) != NULL;
+	ms->chunk = p;
+	ms->chunk_len = n;
+	ms->cursor = 0;
+	ms->cursor_lines = 0;
+	if (ms->hs) {
+		/* n may exceed UINT_MAX only in theory; feed in pieces. */
+		size_t off = 0;
+
+		while (off < n && !ms->err) {
+			unsigned piece = (unsigned)MIN(n - off, (size_t)1 << 30);
+
+			ms->chunk = p;		/* offsets stay relative to p */
+			if (hs_scan_stream(ms->hs, (const char *)p + off, piece, 0, ms->sc->hs,
+					   on_hit, ms) != HS_SUCCESS && !ms->err)
+				ms->err = ERR_HYPERSCAN;
+			off += piece;
+		}
+	}
+	ms->lines_before += count_lf(p, n);
+	keep_tail(ms, p, n);
+	ms->pos += n;
+	ms->chunk = NULL;
+	ms->chunk_len = 0;
+	return ms->err;
+}
+
+static void drop_findings(struct match_stream *ms)
+{
+	const struct ruleset *rs = ms->rs;
+	size_t i, o = 0;
+
+	for (i = 0; i < ms->n_findings; i++) {
+		const struct finding *f = &ms->findings[i];
+		const struct secret_rule *r = &rs->rules[f->rule];
+		long req = rs->comp[f->rule].requires;
+		bool keep = true;
+
+		/* Binary objects: block tier only (secrets.md §2). */
+		if (ms->binary && r->tier == RULE_TIER_WARN)
+			keep = false;
+		if (keep && req >= 0) {
+			size_t j;
+
+			keep = false;
+			for (j = 0; j < ms->n_findings; j++)
+				if (ms->findings[j].rule == (uint32_t)req)
+					keep = true;
+		}
+		if (keep)
+			ms->findings[o++] = *f;
+	}
+	ms->n_findings = o;
+}
+
+int match_stream_finish(struct match_stream *ms)
+{
+	if (ms->hs) {
+		ms->chunk = NULL;
+		ms->chunk_len = 0;
+		ms->cursor = 0;
+		ms->cursor_lines = 0;
+		if (hs_close_stream(ms->hs, ms->sc->hs, on_hit, ms) != HS_SUCCESS && !ms->err)
+			ms->err = ERR_HYPERSCAN;
+		ms->hs = NULL;
+	}
+	if (!ms->err)
+		drop_findings(ms);
+	return ms->err;
+}
+
+void match_stream_release(struct match_stream *ms)
+{
+	if (ms->hs) {
+		hs_close_stream(ms->hs, NULL, NULL, NULL);
+		ms->hs = NULL;
+	}
+	buf_release(&ms->ring);
+	xfree(ms->findings);
+	xfree(ms->last_of_rule);
+	ms->findings = NULL;
+	ms->last_of_rule = NULL;
+	ms->n_findings = 0;
+}

@@ -1,0 +1,106 @@
+/*
+ * rule.c - names and parsing of rule enums; releasing a rule.
+ */
+#include "core/base/api.h"
+#include "core/base/buf.h"
+#include "core/base/err.h"
+#include "core/match/rule-t.h"
+
+static const char *const tier_names[] = { "block", "warn" };
+static const char *const sev_names[] = { "critical", "high", "medium", "low", "info" };
+static const struct { const char *name; unsigned bit; } validators[] = {
+	{ "crc32-base62", RULE_VALID_CRC32_BASE62 },
+	{ "jwt", RULE_VALID_JWT },
+};
+
+const char *rule_tier_name(enum rule_tier t)
+{
+	return (unsigned)t < ARRAY_SIZE(tier_names) ? tier_names[t] : "?";
+}
+
+const char *rule_severity_name(enum rule_severity s)
+{
+	return (unsigned)s < ARRAY_SIZE(sev_names) ? sev_names[s] : "?";
+}
+
+int rule_tier_parse(const char *s, enum rule_tier *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tier_names); i++)
+		if (strcmp(s, tier_names[i]) == 0) {
+			*out = (enum rule_tier)i;
+			return 0;
+		}
+	return ERR_SYNTAX;
+}
+
+int rule_severity_parse(const char *s, enum rule_severity *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sev_names); i++)
+		if (strcmp(s, sev_names[i]) == 0) {
+			*out = (enum rule_severity)i;
+			return 0;
+		}
+	return ERR_SYNTAX;
+}
+
+int rule_validator_parse(const char *s, unsigned *bit)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(validators); i++)
+		if (strcmp(s, validators[i].name) == 0) {
+			*bit = validators[i].bit;
+			return 0;
+		}
+	return ERR_SYNTAX;
+}
+
+const char *rule_validator_name(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(validators); i++)
+		if (validators[i].bit == bit)
+			return validators[i].name;
+	return NULL;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		xfree(v[i]);
+	xfree(v);
+}
+
+static void free_examples(struct rule_example *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		xfree(e[i].text);
+		xfree(e[i].secret);
+	}
+	xfree(e);
+}
+
+void secret_rule_release(struct secret_rule *r)
+{
+	xfree(r->id);
+	xfree(r->name);
+	xfree(r->pattern);
+	free_strv(r->keywords, r->n_keywords);
+	xfree(r->requires);
+	xfree(r->remediation);
+	free_strv(r->references, r->n_references);
+	free_strv(r->tags, r->n_tags);
+	free_examples(r->examples, r->n_examples);
+	free_examples(r->negatives, r->n_negatives);
+	xfree(r->pack_id);
+	memset(r, 0, sizeof(*r));
+}
