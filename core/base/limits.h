@@ -43,6 +43,13 @@
 #define LIMIT_INFLATE_TOTAL_DEFAULT  (16ull * 1024 * 1024 * 1024)
 /* Tree and commit bytes kept to map blobs to paths after the pack ends. */
 #define LIMIT_PATH_MAP_BYTES_DEFAULT (256u * 1024 * 1024)
+/* Tree nesting walked when mapping blobs to paths: a pack of trees nested
+ * thousands deep must not exhaust the walk stack. */
+#define LIMIT_TREE_DEPTH_DEFAULT     4096u
+/* Bytes of one blob path "dir/sub/file" built during that walk. */
+#define LIMIT_PATH_BYTES_DEFAULT     (64u * 1024)
+/* Parents kept per commit for the oldest-first walk: octopus bombs. */
+#define LIMIT_COMMIT_PARENTS         1024u
 
 /* --- protocol --------------------------------------------------------- */
 
@@ -59,6 +66,17 @@
  * beyond 16 would overflow 64 bits. */
 #define LIMIT_CHUNK_SIZE_DIGITS      16u
 #define LIMIT_CHUNK_EXT_BYTES        4096u
+/* Trailer section after the last chunk (RFC 9112 §7.1.2): discarded, but
+ * an endless trailer would otherwise be a slowloris with no body. */
+#define LIMIT_CHUNK_TRAILER_BYTES    (8u * 1024)
+/* Content-Encoding inflate of a request body (RFC 9110 §8.4): output may
+ * exceed input by this ratio, plus a fixed slack so that small, highly
+ * compressible bodies pass; absolute cap: LIMIT_INFLATE_TOTAL_DEFAULT. */
+#define LIMIT_CONTENT_INFLATE_RATIO  100u
+#define LIMIT_CONTENT_INFLATE_SLACK  (1u * 1024 * 1024)
+/* Push options in one push (git sends one pkt per `-o`): each costs a
+ * stored string and is matched against bypass policy. */
+#define LIMIT_PUSH_OPTIONS           256u
 
 /* --- offline scanning ------------------------------------------------- */
 
