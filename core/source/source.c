@@ -1,0 +1,514 @@
+/*
+ * source.c - enumerate offline inputs and feed them to the matcher.
+ */
+#include "core/base/api.h"
+#include "core/base/buf.h"
+#include "core/base/err.h"
+#include "core/base/limits.h"
+#include "core/pack/attrib.h"
+#include "core/pack/pack.h"
+#include "core/source/source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress(struct scanner *s, const char *what)
+{
+	double t;
+
+	if (!s->opts.progress)
+		return;
+	t = now_seconds();
+	if (t - s->last_progress < 0.5)
+		return;
+	s->last_progress = t;
+	fprintf(stderr, "\r\033[Kscanning: %llu objects, %.1f MB, %zu findings  %.60s",
+		(unsigned long long)s->rep->objects, (double)s->rep->bytes / 1e6, s->rep->n,
+		what);
+}
+
+int scanner_init(struct scanner *s, const struct ruleset *rs, struct report *rep,
+		 const struct scan_opts *opts)
+{
+	memset(s, 0, sizeof(*s));
+	s->rs = rs;
+	s->rep = rep;
+	if (opts)
+		s->opts = *opts;
+	s->chunk = xmalloc(SOURCE_READ_CHUNK);
+	if (!s->chunk)
+		return ERR_NOMEM;
+	return match_scratch_new(rs, &s->sc);
+}
+
+void scanner_release(struct scanner *s)
+{
+	if (s->opts.progress && s->last_progress > 0)
+		fprintf(stderr, "\r\033[K");
+	match_scratch_free(s->sc);
+	xfree(s->chunk);
+	s->sc = NULL;
+	s->chunk = NULL;
+}
+
+static int collect(struct scanner *s, struct match_stream *ms, const char *path,
+		   const char *commit, const char *blob)
+{
+	size_t i;
+	int err = 0;
+
+	if (ms->binary)
+		s->rep->binary_objects++;
+	if (ms->findings_over_limit)
+		report_error(s->rep, path, "%llu more findings than the per-object limit (%u) "
+			     "were not stored", (unsigned long long)ms->findings_over_limit,
+			     LIMIT_FINDINGS_PER_OBJECT);
+	for (i = 0; !err && i < ms->n_findings; i++)
+		err = report_add(s->rep, path, commit, blob, &ms->findings[i]);
+	return err;
+}
+
+int scan_buffer(struct scanner *s, const char *path, const uint8_t *p, size_t n)
+{
+	struct match_stream ms;
+	int err = match_stream_init(&ms, s->rs, s->sc);
+
+	if (!err)
+		err = match_stream_feed(&ms, p, n);
+	if (!err)
+		err = match_stream_finish(&ms);
+	if (!err) {
+		s->rep->objects++;
+		s->rep->bytes += n;
+		err = collect(s, &ms, path, NULL, NULL);
+	}
+	match_stream_release(&ms);
+	return err;
+}
+
+static int scan_fd(struct scanner *s, int fd, const char *display)
+{
+	struct match_stream ms;
+	ssize_t r;
+	uint64_t total = 0;
+	int err = match_stream_init(&ms, s->rs, s->sc);
+
+	while (!err && (r = read(fd, s->chunk, SOURCE_READ_CHUNK)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		total += (uint64_t)r;
+		err = match_stream_feed(&ms, s->chunk, (size_t)r);
+	}
+	if (!err)
+		err = match_stream_finish(&ms);
+	if (!err) {
+		s->rep->objects++;
+		s->rep->bytes += total;
+		err = collect(s, &ms, display, NULL, NULL);
+	} else {
+		report_error(s->rep, display, "%s", err_str(err));
+	}
+	match_stream_release(&ms);
+	progress(s, display);
+	return err;
+}
+
+/* --- packs ------------------------------------------------------------ */
+
+struct pending_blob {
+	struct pack_oid oid;
+	struct finding *findings;	/* owned */
+	size_t n;
+	bool binary;
+};
+
+struct pack_scan {
+	struct scanner *s;
+	struct pack_attrib *attrib;
+	enum pack_hash_algo algo;
+	struct match_stream ms;
+	bool in_blob;
+	struct pending_blob *pending;	/* blobs with findings */
+	size_t n_pending, cap_pending;
+	int err;
+};
+
+static int ps_begin(void *ctx, const struct pack_object_info *info)
+{
+	struct pack_scan *ps = ctx;
+	int err;
+
+	if (info->type == PACK_OBJ_BLOB) {
+		err = match_stream_init(&ps->ms, ps->s->rs, ps->s->sc);
+		if (err) {
+			match_stream_release(&ps->ms);
+			return err;
+		}
+		ps->in_blob = true;
+		return 0;
+	}
+	return pack_attrib_object_begin(ps->attrib, info);
+}
+
+static int ps_data(void *ctx, const struct pack_object_info *info, const uint8_t *p, size_t n)
+{
+	struct pack_scan *ps = ctx;
+
+	if (info->type == PACK_OBJ_BLOB)
+		return ps->in_blob ? match_stream_feed(&ps->ms, p, n) : 0;
+	return pack_attrib_object_data(ps->attrib, info, p, n);
+}
+
+static int ps_end(void *ctx, const struct pack_object_info *info)
+{
+	struct pack_scan *ps = ctx;
+	struct pending_blob *pb;
+	int err;
+
+	if (info->type != PACK_OBJ_BLOB)
+		return pack_attrib_object_end(ps->attrib, info);
+	if (!ps->in_blob)
+		return 0;
+	ps->in_blob = false;
+	err = match_stream_finish(&ps->ms);
+	ps->s->rep->objects++;
+	ps->s->rep->bytes += info->size;
+	if (ps->ms.binary)
+		ps->s->rep->binary_objects++;
+	if (!err && ps->ms.n_findings) {
+		if (ps->n_pending == ps->cap_pending) {
+			size_t cap = ps->cap_pending ? ps->cap_pending * 2 : 16;
+			struct pending_blob *np = xrealloc(ps->pending, cap * sizeof(*np));
+
+			if (!np) {
+				match_stream_release(&ps->ms);
+				return ERR_NOMEM;
+			}
+			ps->pending = np;
+			ps->cap_pending = cap;
+		}
+		pb = &ps->pending[ps->n_pending++];
+		pb->oid = info->oid;
+		pb->n = ps->ms.n_findings;
+		pb->binary = ps->ms.binary;
+		pb->findings = ps->ms.findings;	/* take ownership */
+		ps->ms.findings = NULL;
+		ps->ms.n_findings = 0;
+	}
+	match_stream_release(&ps->ms);
+	progress(ps->s, "pack");
+	return err;
+}
+
+/* Feeds a pack from fd (a pipe or a file) through the parser and reports
+ * its findings with commit and path. */
+static int scan_pack_stream(struct scanner *s, int fd, bool seekable, const char *display,
+			    const char *prefix)
+{
+	struct pack_scan ps;
+	struct pack_params params;
+	struct pack_parser *pp = NULL;
+	struct pack_stats stats;
+	struct dec_result r = { DEC_OK, 0, 0, 0 };
+	bool stopped = false;
+	ssize_t n;
+	size_t i, j;
+	int err;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.s = s;
+	ps.algo = PACK_HASH_SHA1;
+	memset(&params, 0, sizeof(params));
+	params.hash_algo = ps.algo;
+	pack_limits_default(&params.limits);
+	params.sink.object_begin = ps_begin;
+	params.sink.object_data = ps_data;
+	params.sink.object_end = ps_end;
+	params.sink.ctx = &ps;
+	params.pack_fd = seekable ? fd : -1;
+	params.spool_dir = s->opts.spool_dir;
+	err = pack_attrib_new(ps.algo, LIMIT_PATH_MAP_BYTES_DEFAULT, &ps.attrib);
+	if (!err)
+		err = pack_parser_new(&params, &pp);
+	while (!err && !stopped && (n = read(fd, s->chunk, SOURCE_READ_CHUNK)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		r = pack_parser_feed(pp, s->chunk, (size_t)n);
+		if (r.status == DEC_ERR)
+			err = r.err;
+		else if (r.status == DEC_STOP)
+			stopped = true;
+	}
+	if (!err && !stopped) {
+		r = pack_parser_finish(pp);
+		if (r.status == DEC_ERR)
+			err = r.err;
+	}
+	if (pp) {
+		pack_parser_stats(pp, &stats);
+		if (stats.limit_hit != PACK_LIMIT_NONE)
+			s->rep->limit_hits++;
+	}
+	if (err)
+		report_error(s->rep, display, "pack not fully read: %s", err_str(err));
+	/* Attribute what was found, even after an error: a partial pack still
+	 * yields findings worth reporting. */
+	if (ps.attrib && pack_attrib_resolve(ps.attrib) != 0)
+		report_error(s->rep, display, "paths could not be resolved");
+	for (i = 0; i < ps.n_pending; i++) {
+		struct pending_blob *pb = &ps.pending[i];
+		char blob_hex[2 * PACK_OID_MAX + 1], commit_hex[2 * PACK_OID_MAX + 1];
+		const char *path = NULL;
+		struct pack_oid commit;
+		struct buf full;
+		size_t len = pack_oid_len(ps.algo);
+
+		pack_oid_hex(&pb->oid, len, blob_hex);
+		commit_hex[0] = '\0';
+		buf_init(&full, 1 << 16);
+		if (ps.attrib && pack_attrib_lookup(ps.attrib, &pb->oid, &path, &commit)) {
+			pack_oid_hex(&commit, len, commit_hex);
+			buf_printf(&full, "%s%s", prefix, path);
+		} else {
+			buf_printf(&full, "%sblob:%s", prefix, blob_hex);
+		}
+		buf_append(&full, "", 1);
+		for (j = 0; j < pb->n; j++)
+			if (report_add(s->rep, (const char *)full.data, commit_hex, blob_hex,
+				       &pb->findings[j]))
+				err = ERR_NOMEM;
+		buf_release(&full);
+		xfree(pb->findings);
+	}
+	xfree(ps.pending);
+	if (ps.in_blob)
+		match_stream_release(&ps.ms);
+	pack_parser_free(pp);
+	pack_attrib_free(ps.attrib);
+	return err;
+}
+
+static bool is_git_dir(const char *dir)
+{
+	struct buf p;
+	struct stat st;
+	bool yes;
+
+	buf_init(&p, 8192);
+	buf_printf(&p, "%s/objects", dir);
+	buf_append(&p, "", 1);
+	yes = stat((const char *)p.data, &st) == 0 && S_ISDIR(st.st_mode);
+	buf_reset(&p);
+	buf_printf(&p, "%s/HEAD", dir);
+	buf_append(&p, "", 1);
+	yes = yes && stat((const char *)p.data, &st) == 0;
+	buf_release(&p);
+	return yes;
+}
+
+/* `git pack-objects --all --stdout` of a repository into the parser. */
+static int scan_repository(struct scanner *s, const char *gitdir, const char *display)
+{
+	char *argv[] = { "git", "--git-dir", (char *)gitdir, "pack-objects", "--all",
+			 "--stdout", "-q", "--window=0", NULL };
+	posix_spawn_file_actions_t fa;
+	int pfd[2], status = 0, err;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	err = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (err) {
+		close(pfd[0]);
+		report_error(s->rep, display, "cannot run git: %s", strerror(err));
+		return -err;
+	}
+	err = scan_pack_stream(s, pfd[0], false, display, "");
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!err && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		report_error(s->rep, display, "git pack-objects failed (is it a repository "
+			     "with at least one ref?)");
+		err = ERR_IO;
+	}
+	return err;
+}
+
+/* --- files and directories -------------------------------------------- */
+
+static bool looks_like_pack(int fd, const char *name)
+{
+	size_t len = strlen(name);
+	char magic[4];
+
+	if (len < 5 || strcmp(name + len - 5, ".pack") != 0)
+		return false;
+	if (pread(fd, magic, 4, 0) != 4)
+		return false;
+	return memcmp(magic, "PACK", 4) == 0;
+}
+
+static int scan_file_at(struct scanner *s, int dirfd, const char *name, const char *display)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int err;
+
+	if (fd < 0) {
+		err = -errno;
+		report_error(s->rep, display, "%s", err_str(err));
+		return err;
+	}
+	if (looks_like_pack(fd, name))
+		err = scan_pack_stream(s, fd, true, display, "");
+	else
+		err = scan_fd(s, fd, display);
+	close(fd);
+	return err;
+}
+
+static int walk(struct scanner *s, int dirfd, struct buf *rel, unsigned depth)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t base = rel->len;
+	int fd;
+
+	if (depth > LIMIT_DIR_DEPTH) {
+		s->rep->limit_hits++;
+		report_error(s->rep, rel->len ? (const char *)rel->data : ".",
+			     "directory deeper than %u levels not scanned", LIMIT_DIR_DEPTH);
+		return 0;
+	}
+	fd = dup(dirfd);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		rel->len = base;
+		if ((base && buf_append(rel, "/", 1)) || buf_append_str(rel, de->d_name) ||
+		    buf_append(rel, "", 1)) {
+			report_error(s->rep, de->d_name, "path too long");
+			continue;
+		}
+		rel->len--;	/* keep the NUL out of the length */
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			report_error(s->rep, (const char *)rel->data, "%s", strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			int sub;
+
+			if (strcmp(de->d_name, ".git") == 0)
+				continue;	/* history is scanned as a repository */
+			sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			if (sub < 0) {
+				report_error(s->rep, (const char *)rel->data, "%s", strerror(errno));
+				continue;
+			}
+			walk(s, sub, rel, depth + 1);
+			close(sub);
+		} else if (S_ISREG(st.st_mode)) {
+			char *display = xstrdup((const char *)rel->data);
+
+			if (!display)
+				break;
+			scan_file_at(s, dirfd, de->d_name, display);
+			xfree(display);
+		}
+		/* symlinks, devices, sockets: not content of the tree */
+	}
+	rel->len = base;
+	closedir(d);
+	return 0;
+}
+
+int scan_path(struct scanner *s, const char *path)
+{
+	struct stat st;
+	int err;
+
+	if (stat(path, &st) != 0) {
+		err = -errno;
+		report_error(s->rep, path, "%s", err_str(err));
+		return err;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		struct buf rel, gd;
+		int fd;
+
+		if (!s->opts.no_git) {
+			buf_init(&gd, 8192);
+			buf_printf(&gd, "%s/.git", path);
+			buf_append(&gd, "", 1);
+			if (is_git_dir((const char *)gd.data)) {
+				err = scan_repository(s, (const char *)gd.data, path);
+				buf_release(&gd);
+				return err;
+			}
+			buf_release(&gd);
+			if (is_git_dir(path))
+				return scan_repository(s, path, path);
+		}
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			report_error(s->rep, path, "%s", err_str(err));
+			return err;
+		}
+		buf_init(&rel, 65536);
+		err = walk(s, fd, &rel, 0);
+		buf_release(&rel);
+		close(fd);
+		return err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		report_error(s->rep, path, "not a regular file or directory");
+		return ERR_USAGE;
+	}
+	{
+		const char *display = path;
+
+		while (strncmp(display, "./", 2) == 0)
+			display += 2;
+		return scan_file_at(s, AT_FDCWD, path, display);
+	}
+}

@@ -1,0 +1,61 @@
+/*
+ * source.h - offline inputs for `sluice scan`: files, directory trees,
+ * git repositories and .pack files, all scanned by the same engine.
+ *
+ * - A regular file is scanned as one object; its path in the report is
+ *   relative to the argument's root (the argument itself for a file).
+ * - A directory is walked recursively (dot-files included, symlinks not
+ *   followed, depth bounded by LIMIT_DIR_DEPTH).  A directory that is a
+ *   git work tree (has .git) or a bare repository is scanned as a
+ *   repository instead, unless opts.no_git is set; then its working files
+ *   are scanned and .git is skipped.
+ * - A repository: `git pack-objects --all --stdout` streams every object
+ *   reachable from any ref into the pack parser (core/pack), so each
+ *   unique blob is scanned once, and paths and commits come from the
+ *   commits and trees of that pack (core/pack/attrib.h).  Needs `git` on
+ *   PATH.  SHA-256 repositories are supported when git supports them.
+ * - A file whose first bytes are "PACK" and whose name ends in .pack is
+ *   read through the pack parser directly (pack_fd, no spool copy).
+ *
+ * Errors never stop a scan: unreadable files, corrupt packs, limits are
+ * recorded in the report (report_error) and the scan goes on; the caller
+ * turns any recorded error into exit status 2.
+ */
+#ifndef SLUICE_SOURCE_SOURCE_H
+#define SLUICE_SOURCE_SOURCE_H
+
+#include "core/base/api.h"
+#include "core/match/match.h"
+#include "core/report/report.h"
+
+/* Read size for plain files and pipes. */
+#define SOURCE_READ_CHUNK (256u * 1024)
+
+struct scan_opts {
+	bool no_git;		/* scan work trees as files, not history */
+	bool progress;		/* a progress line on stderr */
+	const char *spool_dir;	/* temp files of the pack parser */
+};
+
+struct scanner {
+	const struct ruleset *rs;	/* borrowed */
+	struct match_scratch *sc;	/* owned */
+	struct report *rep;		/* borrowed */
+	struct scan_opts opts;
+	uint8_t *chunk;			/* read buffer, SOURCE_READ_CHUNK */
+	double last_progress;		/* monotonic seconds of last line */
+};
+
+int scanner_init(struct scanner *s, const struct ruleset *rs, struct report *rep,
+		 const struct scan_opts *opts);
+void scanner_release(struct scanner *s);
+
+/* Scans one command-line argument.  Returns 0 when the argument could be
+ * read at all (per-object errors are in the report), else a negative code
+ * (also recorded in the report). */
+int scan_path(struct scanner *s, const char *path);
+
+/* Scans an in-memory object (used by tests and the proxy). */
+int scan_buffer(struct scanner *s, const char *path, const uint8_t *p, size_t n);
+
+#endif
