@@ -231,30 +231,45 @@ static int64_t last_lf_before(const struct match_stream *ms, uint64_t at)
 	return -1;
 }
 
-/* The line holding `at`, as far as it is available, contains an ignore
- * marker for this rule (secrets.md §5): "sluice:ignore" alone, or
- * "sluice:ignore=<ID>[,<ID>...]". */
-static bool ignored_on_line(const struct match_stream *ms, uint64_t start, uint64_t end,
+/* Offset of the first LF at or after `at` in the available bytes, or
+ * UINT64_MAX when the line has not ended yet. */
+static uint64_t line_end_after(const struct match_stream *ms, uint64_t at)
+{
+	uint64_t ring_start = ms->pos - ms->ring.len;
+	const uint8_t *q;
+
+	if (at < ring_start)
+		at = ring_start;
+	if (at < ms->pos) {
+		q = memchr(ms->ring.data + (at - ring_start), '\n', (size_t)(ms->pos - at));
+		if (q)
+			return ring_start + (uint64_t)(q - ms->ring.data);
+		at = ms->pos;
+	}
+	if (ms->chunk && at < ms->pos + ms->chunk_len) {
+		q = memchr(ms->chunk + (at - ms->pos), '\n', ms->chunk_len - (size_t)(at - ms->pos));
+		if (q)
+			return ms->pos + (uint64_t)(q - ms->chunk);
+	}
+	return UINT64_MAX;
+}
+
+/* The line holding [start, end) contains an ignore marker for this rule
+ * (secrets.md §5): "sluice:ignore" alone, or "sluice:ignore=<ID>[,<ID>]".
+ * line_to is the line's end (exclusive). */
+static bool ignored_on_line(struct match_stream *ms, uint64_t start, uint64_t line_to,
 			    const char *rule_id)
 {
 	static const char marker[] = "sluice:ignore";
 	int64_t lf = last_lf_before(ms, start);
 	uint64_t from = lf >= 0 ? (uint64_t)lf + 1 : ms->pos - ms->ring.len;
-	uint64_t to = end;
 	const uint8_t *line, *hit;
 	size_t n, idlen = strlen(rule_id);
-	uint8_t *w = ms->sc->window;
 
-	if (to < ms->pos + ms->chunk_len) {
-		const uint8_t *nl = memchr(ms->chunk + (to - ms->pos), '\n',
-					   ms->chunk_len - (size_t)(to - ms->pos));
-
-		to = nl ? ms->pos + (uint64_t)(nl - ms->chunk) : ms->pos + ms->chunk_len;
-	}
-	if (to - from > ms->sc->window_cap)
-		from = to - ms->sc->window_cap;
-	n = copy_window((struct match_stream *)ms, from, to);
-	line = w;
+	if (line_to - from > ms->sc->window_cap)
+		from = line_to - ms->sc->window_cap;
+	n = copy_window(ms, from, line_to);
+	line = ms->sc->window;
 	while (n >= sizeof(marker) - 1 &&
 	       (hit = memmem(line, n, marker, sizeof(marker) - 1)) != NULL) {
 		const uint8_t *p = hit + sizeof(marker) - 1;
@@ -282,6 +297,31 @@ static bool ignored_on_line(const struct match_stream *ms, uint64_t start, uint6
 		line = hit + 1;
 	}
 	return false;
+}
+
+/* Settles the suppression of findings whose line was still open, once its
+ * end is available (or at the end of the object: final = true). */
+static void settle_line_pending(struct match_stream *ms, bool final)
+{
+	size_t i;
+
+	for (i = 0; ms->n_line_pending && i < ms->n_findings; i++) {
+		struct finding *f = &ms->findings[i];
+		uint64_t to;
+
+		if (!f->line_pending)
+			continue;
+		to = line_end_after(ms, f->offset + f->secret_len);
+		if (to == UINT64_MAX) {
+			if (!final)
+				continue;
+			to = ms->pos;
+		}
+		if (ignored_on_line(ms, f->offset, to, ms->rs->rules[f->rule].id))
+			f->status = FINDING_SUPPRESSED;
+		f->line_pending = false;
+		ms->n_line_pending--;
+	}
 }
 
 static bool keyword_near(const struct secret_rule *r, const uint8_t *w, size_t len)
@@ -331,15 +371,26 @@ static int add_finding(struct match_stream *ms, uint32_t rule, uint64_t start,
 					   : (uint32_t)(start + 1 - (ms->pos - ms->ring.len));
 	else
 		f.column = (uint32_t)(start - (uint64_t)ms->last_lf);
-	f.status = ignored_on_line(ms, start, end, r->id) ? FINDING_SUPPRESSED : FINDING_OPEN;
+	{
+		uint64_t to = line_end_after(ms, end);
+
+		f.status = FINDING_OPEN;
+		if (to == UINT64_MAX)
+			f.line_pending = true;	/* settled when the line ends */
+		else if (ignored_on_line(ms, start, to, r->id))
+			f.status = FINDING_SUPPRESSED;
+	}
 
 	/* Overlapping hits of one rule: keep the longest. */
 	if (ms->last_of_rule[rule] >= 0) {
 		struct finding *prev = &ms->findings[ms->last_of_rule[rule]];
 
 		if (start < prev->offset + prev->secret_len) {
-			if (slen > prev->secret_len)
+			if (slen > prev->secret_len) {
+				ms->n_line_pending -= prev->line_pending;
+				ms->n_line_pending += f.line_pending;
 				*prev = f;
+			}
 			return 0;
 		}
 	}
@@ -358,6 +409,7 @@ static int add_finding(struct match_stream *ms, uint32_t rule, uint64_t start,
 	}
 	ms->last_of_rule[rule] = (int32_t)ms->n_findings;
 	ms->findings[ms->n_findings++] = f;
+	ms->n_line_pending += f.line_pending;
 	return 0;
 }
 
@@ -475,6 +527,8 @@ int match_stream_feed(struct match_stream *ms, const uint8_t *p, size_t n)
 			off += piece;
 		}
 	}
+	if (ms->n_line_pending)
+		settle_line_pending(ms, false);
 	ms->lines_before += count_lf(p, n);
 	keep_tail(ms, p, n);
 	ms->pos += n;
@@ -522,6 +576,8 @@ int match_stream_finish(struct match_stream *ms)
 			ms->err = ERR_HYPERSCAN;
 		ms->hs = NULL;
 	}
+	if (ms->n_line_pending)
+		settle_line_pending(ms, true);
 	if (!ms->err)
 		drop_findings(ms);
 	return ms->err;

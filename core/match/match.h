@@ -42,6 +42,9 @@ struct finding {
 	uint8_t fingerprint[FINDING_FP_BYTES];	/* HMAC-SHA-256, truncated */
 	char redacted[FINDING_REDACTED_MAX];	/* printable, NUL-terminated */
 	enum finding_status status;		/* open or suppressed */
+	bool line_pending;			/* internal: the rest of its line
+						 * (an ignore marker may follow)
+						 * has not arrived yet */
 };
 
 struct match_scratch;
@@ -68,6 +71,7 @@ struct match_stream {
 	size_t cap_findings;
 	uint64_t findings_over_limit;	/* confirmed but not stored */
 	int32_t *last_of_rule;		/* per rule: index of its last finding */
+	size_t n_line_pending;		/* findings waiting for their line end */
 	int err;			/* first internal error, sticky */
 };
 
