@@ -1,0 +1,45 @@
+/*
+ * gitmsg.h - the bytes git shows a developer (git-gate.md §7,
+ * secrets.md §7): side-band band-2 `remote:` lines and a report-status
+ * with one `ng <ref> <reason>` per command.
+ *
+ * Every text line is printable ASCII (other bytes become '?'), at most
+ * GITMSG_COLUMNS wide (long values are cut with "..."), LF-terminated.
+ */
+#ifndef SLUICE_REPORT_GITMSG_H
+#define SLUICE_REPORT_GITMSG_H
+
+#include "core/base/api.h"
+#include "core/base/buf.h"
+#include "core/push/push-t.h"
+#include "core/verdict/verdict-t.h"
+
+#define GITMSG_COLUMNS 100
+
+struct gitmsg_opts {
+	bool sideband;			/* client asked for side-band-64k */
+	unsigned max_findings;		/* listed before "... and K more" */
+	bool bypass_allowed;		/* show the bypass hint */
+	const char *incident;		/* id for the audit log, or NULL */
+};
+
+/* The whole reply body of a refused push: band-2 explanation (when
+ * side-band), then the report (`unpack ok`, `ng` per command, flush) in
+ * band 1 (or bare without side-band), then a flush.  `reason` is the
+ * main verdict reason; findings may be empty for limit reasons, then
+ * `detail` says what happened. */
+int gitmsg_reject(struct buf *out, const struct push_command *cmds, size_t n_cmds,
+		  const struct push_finding *f, size_t nf, enum verdict_reason reason,
+		  const char *detail, const struct gitmsg_opts *o);
+
+/* Band-2 pkt-lines for a push that goes through with warnings (to be sent
+ * before the upstream's own reply pkts).  Nothing without side-band. */
+int gitmsg_warnings(struct buf *out, const struct push_finding *f, size_t nf,
+		    const char *note, const struct gitmsg_opts *o);
+
+/* The one-line ng reason: `secret <RULE> in <path>:<line>`,
+ * `<n> findings, first <RULE> in <path>:<line>`, or the reason text. */
+int gitmsg_ng_reason(struct buf *out, const struct push_finding *f, size_t nf,
+		     enum verdict_reason reason, const char *detail);
+
+#endif
