@@ -429,6 +429,13 @@ static int drop_other_generations(MDB_txn *txn, MDB_dbi dbi, uint64_t keep)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+static int cmp_rule_id(const void *a, const void *b)
+{
+	const struct secret_rule *x = a, *y = b;
+
+	return strcmp(x->id, y->id);
+}
+
 int rules_store_import(struct rules_store *st, struct rulepack *packs, size_t n,
 		       uint64_t *gen_out, struct buf *msg)
 {
@@ -479,6 +486,9 @@ int rules_store_import(struct rules_store *st, struct rulepack *packs, size_t n,
 	}
 	if (err)
 		goto out;
+	/* Hyperscan ids are rule indexes: order the rules as a reader will
+	 * find them (LMDB key order) so the cached database matches. */
+	qsort(merged, n_merged, sizeof(*merged), cmp_rule_id);
 	for (i = 0; i < n_merged; i++) {
 		for (j = 0; j < i; j++)
 			if (strcmp(merged[i].id, merged[j].id) == 0) {

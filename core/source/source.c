@@ -466,6 +466,9 @@ int scan_path(struct scanner *s, const char *path)
 	struct stat st;
 	int err;
 
+	if (strcmp(path, "-") == 0)
+		return scan_fd(s, 0, "(stdin)");
+
 	if (stat(path, &st) != 0) {
 		err = -errno;
 		report_error(s->rep, path, "%s", err_str(err));

@@ -14,6 +14,7 @@
  *   unique blob is scanned once, and paths and commits come from the
  *   commits and trees of that pack (core/pack/attrib.h).  Needs `git` on
  *   PATH.  SHA-256 repositories are supported when git supports them.
+ * - "-" is standard input, scanned as one object named "(stdin)".
  * - A file whose first bytes are "PACK" and whose name ends in .pack is
  *   read through the pack parser directly (pack_fd, no spool copy).
  *
