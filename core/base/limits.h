@@ -84,4 +84,35 @@
  * followed, but very deep trees are still bounded). */
 #define LIMIT_DIR_DEPTH              256u
 
+/* --- IaC misconfiguration engine (iac.md §1) -------------------------- */
+
+/* Bytes of one IaC file buffered and evaluated; larger files are UNKNOWN
+ * (a 4 MiB one-line JSON must not stall a push). */
+#define LIMIT_IAC_FILE_BYTES_DEFAULT (4u * 1024 * 1024)
+/* Nesting of objects/lists/blocks: a "[[[[..." bomb must not exhaust the
+ * parser or the evaluator. */
+#define LIMIT_IAC_DEPTH              256u
+/* One token (string, heredoc, scalar): a multi-MB single string. */
+#define LIMIT_IAC_TOKEN_BYTES        (1u * 1024 * 1024)
+/* YAML alias expansion in nodes (billion-laughs documents). */
+#define LIMIT_IAC_ALIAS_NODES        (64u * 1024)
+/* Parse tree arena per file: at most this many bytes per input byte plus
+ * a fixed slack, so tiny tokens cannot multiply memory. */
+#define LIMIT_IAC_TREE_RATIO         8u
+#define LIMIT_IAC_TREE_SLACK         (1u * 1024 * 1024)
+/* Findings kept per file: a generated file with 100k bad resources. */
+#define LIMIT_IAC_FINDINGS_PER_FILE  1000u
+/* Suppression comments honoured per file. */
+#define LIMIT_IAC_SUPPRESSIONS       1024u
+/* Optional wall-clock budget for one file, per started MiB (iac.md §1
+ * "parse time per file"); 0 in iac_scan() defaults, set by the gate. */
+#define LIMIT_IAC_TIME_MS_PER_MIB    50u
+/* Check packs: checks per set, bindings per check, condition nesting,
+ * path segments; a hostile pack must not make evaluation unbounded. */
+#define LIMIT_IAC_CHECKS             4096u
+#define LIMIT_IAC_BINDINGS           32u
+#define LIMIT_IAC_COND_DEPTH         16u
+#define LIMIT_IAC_PATH_SEGMENTS      24u
+#define LIMIT_IAC_PACK_BYTES         (8u * 1024 * 1024)
+
 #endif
