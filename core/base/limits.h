@@ -84,6 +84,16 @@
  * followed, but very deep trees are still bounded). */
 #define LIMIT_DIR_DEPTH              256u
 
+/* --- board ------------------------------------------------------------ */
+
+/* Worker event loops chosen from the core count: past 8, pushes are bound
+ * by upstream and disk, and each worker costs its own Hyperscan scratch
+ * and pools (config `workers` may still set more). */
+#define LIMIT_BOARD_WORKERS_MAX      8u
+/* One NOTIFY_SOCKET datagram (READY=1, STATUS=...): a longer status text
+ * is refused with ERR_LIMIT, never sent truncated. */
+#define LIMIT_NOTIFY_BYTES           1024u
+
 /* --- IaC misconfiguration engine (iac.md §1) -------------------------- */
 
 /* Bytes of one IaC file buffered and evaluated; larger files are UNKNOWN
