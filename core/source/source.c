@@ -5,8 +5,8 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/base/limits.h"
-#include "core/pack/attrib.h"
 #include "core/pack/pack.h"
+#include "core/push/packscan.h"
 #include "core/source/source.h"
 
 #include <dirent.h>
@@ -136,121 +136,27 @@ static int scan_fd(struct scanner *s, int fd, const char *display)
 
 /* --- packs ------------------------------------------------------------ */
 
-struct pending_blob {
-	struct pack_oid oid;
-	struct finding *findings;	/* owned */
-	size_t n;
-	bool binary;
-};
-
-struct pack_scan {
-	struct scanner *s;
-	struct pack_attrib *attrib;
-	enum pack_hash_algo algo;
-	struct match_stream ms;
-	bool in_blob;
-	struct pending_blob *pending;	/* blobs with findings */
-	size_t n_pending, cap_pending;
-	int err;
-};
-
-static int ps_begin(void *ctx, const struct pack_object_info *info)
+/* Feeds a pack from fd (a pipe or a file) through packscan and reports its
+ * findings with commit and path. */
+static int scan_pack_stream(struct scanner *s, int fd, bool seekable, const char *display)
 {
-	struct pack_scan *ps = ctx;
-	int err;
-
-	if (info->type == PACK_OBJ_BLOB) {
-		err = match_stream_init(&ps->ms, ps->s->rs, ps->s->sc);
-		if (err) {
-			match_stream_release(&ps->ms);
-			return err;
-		}
-		ps->in_blob = true;
-		return 0;
-	}
-	return pack_attrib_object_begin(ps->attrib, info);
-}
-
-static int ps_data(void *ctx, const struct pack_object_info *info, const uint8_t *p, size_t n)
-{
-	struct pack_scan *ps = ctx;
-
-	if (info->type == PACK_OBJ_BLOB)
-		return ps->in_blob ? match_stream_feed(&ps->ms, p, n) : 0;
-	return pack_attrib_object_data(ps->attrib, info, p, n);
-}
-
-static int ps_end(void *ctx, const struct pack_object_info *info)
-{
-	struct pack_scan *ps = ctx;
-	struct pending_blob *pb;
-	int err;
-
-	if (info->type != PACK_OBJ_BLOB)
-		return pack_attrib_object_end(ps->attrib, info);
-	if (!ps->in_blob)
-		return 0;
-	ps->in_blob = false;
-	err = match_stream_finish(&ps->ms);
-	ps->s->rep->objects++;
-	ps->s->rep->bytes += info->size;
-	if (ps->ms.binary)
-		ps->s->rep->binary_objects++;
-	if (!err && ps->ms.n_findings) {
-		if (ps->n_pending == ps->cap_pending) {
-			size_t cap = ps->cap_pending ? ps->cap_pending * 2 : 16;
-			struct pending_blob *np = xrealloc(ps->pending, cap * sizeof(*np));
-
-			if (!np) {
-				match_stream_release(&ps->ms);
-				return ERR_NOMEM;
-			}
-			ps->pending = np;
-			ps->cap_pending = cap;
-		}
-		pb = &ps->pending[ps->n_pending++];
-		pb->oid = info->oid;
-		pb->n = ps->ms.n_findings;
-		pb->binary = ps->ms.binary;
-		pb->findings = ps->ms.findings;	/* take ownership */
-		ps->ms.findings = NULL;
-		ps->ms.n_findings = 0;
-	}
-	match_stream_release(&ps->ms);
-	progress(ps->s, "pack");
-	return err;
-}
-
-/* Feeds a pack from fd (a pipe or a file) through the parser and reports
- * its findings with commit and path. */
-static int scan_pack_stream(struct scanner *s, int fd, bool seekable, const char *display,
-			    const char *prefix)
-{
-	struct pack_scan ps;
-	struct pack_params params;
-	struct pack_parser *pp = NULL;
-	struct pack_stats stats;
+	struct packscan_params pp;
+	struct packscan *ps = NULL;
+	struct packscan_stats st;
 	struct dec_result r = { DEC_OK, 0, 0, 0 };
 	bool stopped = false;
 	ssize_t n;
 	size_t i, j;
 	int err;
 
-	memset(&ps, 0, sizeof(ps));
-	ps.s = s;
-	ps.algo = PACK_HASH_SHA1;
-	memset(&params, 0, sizeof(params));
-	params.hash_algo = ps.algo;
-	pack_limits_default(&params.limits);
-	params.sink.object_begin = ps_begin;
-	params.sink.object_data = ps_data;
-	params.sink.object_end = ps_end;
-	params.sink.ctx = &ps;
-	params.pack_fd = seekable ? fd : -1;
-	params.spool_dir = s->opts.spool_dir;
-	err = pack_attrib_new(ps.algo, LIMIT_PATH_MAP_BYTES_DEFAULT, &ps.attrib);
-	if (!err)
-		err = pack_parser_new(&params, &pp);
+	memset(&pp, 0, sizeof(pp));
+	pp.rs = s->rs;
+	pp.sc = s->sc;
+	pp.algo = PACK_HASH_SHA1;
+	pack_limits_default(&pp.limits);
+	pp.pack_fd = seekable ? fd : -1;
+	pp.spool_dir = s->opts.spool_dir;
+	err = packscan_new(&pp, &ps);
 	while (!err && !stopped && (n = read(fd, s->chunk, SOURCE_READ_CHUNK)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -258,58 +164,44 @@ static int scan_pack_stream(struct scanner *s, int fd, bool seekable, const char
 			err = -errno;
 			break;
 		}
-		r = pack_parser_feed(pp, s->chunk, (size_t)n);
+		r = packscan_feed(ps, s->chunk, (size_t)n);
 		if (r.status == DEC_ERR)
 			err = r.err;
 		else if (r.status == DEC_STOP)
 			stopped = true;
+		progress(s, display);
 	}
 	if (!err && !stopped) {
-		r = pack_parser_finish(pp);
+		r = packscan_finish(ps);
 		if (r.status == DEC_ERR)
 			err = r.err;
 	}
-	if (pp) {
-		pack_parser_stats(pp, &stats);
-		if (stats.limit_hit != PACK_LIMIT_NONE)
-			s->rep->limit_hits++;
-	}
+	if (!ps)
+		return err;
 	if (err)
 		report_error(s->rep, display, "pack not fully read: %s", err_str(err));
-	/* Attribute what was found, even after an error: a partial pack still
-	 * yields findings worth reporting. */
-	if (ps.attrib && pack_attrib_resolve(ps.attrib) != 0)
+	/* Attribute what was found, even after an error: a partial pack
+	 * still yields findings worth reporting. */
+	if (packscan_resolve(ps) != 0)
 		report_error(s->rep, display, "paths could not be resolved");
-	for (i = 0; i < ps.n_pending; i++) {
-		struct pending_blob *pb = &ps.pending[i];
-		char blob_hex[2 * PACK_OID_MAX + 1], commit_hex[2 * PACK_OID_MAX + 1];
-		const char *path = NULL;
-		struct pack_oid commit;
-		struct buf full;
-		size_t len = pack_oid_len(ps.algo);
+	packscan_stats(ps, &st);
+	s->rep->objects += st.blobs;
+	s->rep->bytes += st.blob_bytes;
+	s->rep->binary_objects += st.binary_blobs;
+	if (st.pack.limit_hit != PACK_LIMIT_NONE)
+		s->rep->limit_hits++;
+	if (st.findings_over_limit)
+		report_error(s->rep, display, "%llu findings above the per-object limit were not "
+			     "stored", (unsigned long long)st.findings_over_limit);
+	for (i = 0; i < packscan_blob_count(ps); i++) {
+		struct packscan_blob b;
 
-		pack_oid_hex(&pb->oid, len, blob_hex);
-		commit_hex[0] = '\0';
-		buf_init(&full, 1 << 16);
-		if (ps.attrib && pack_attrib_lookup(ps.attrib, &pb->oid, &path, &commit)) {
-			pack_oid_hex(&commit, len, commit_hex);
-			buf_printf(&full, "%s%s", prefix, path);
-		} else {
-			buf_printf(&full, "%sblob:%s", prefix, blob_hex);
-		}
-		buf_append(&full, "", 1);
-		for (j = 0; j < pb->n; j++)
-			if (report_add(s->rep, (const char *)full.data, commit_hex, blob_hex,
-				       &pb->findings[j]))
+		packscan_blob_get(ps, i, &b);
+		for (j = 0; j < b.n; j++)
+			if (report_add(s->rep, b.path, b.commit, b.blob, &b.findings[j]))
 				err = ERR_NOMEM;
-		buf_release(&full);
-		xfree(pb->findings);
 	}
-	xfree(ps.pending);
-	if (ps.in_blob)
-		match_stream_release(&ps.ms);
-	pack_parser_free(pp);
-	pack_attrib_free(ps.attrib);
+	packscan_free(ps);
 	return err;
 }
 
@@ -353,7 +245,7 @@ static int scan_repository(struct scanner *s, const char *gitdir, const char *di
 		report_error(s->rep, display, "cannot run git: %s", strerror(err));
 		return -err;
 	}
-	err = scan_pack_stream(s, pfd[0], false, display, "");
+	err = scan_pack_stream(s, pfd[0], false, display);
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -390,7 +282,7 @@ static int scan_file_at(struct scanner *s, int dirfd, const char *name, const ch
 		return err;
 	}
 	if (looks_like_pack(fd, name))
-		err = scan_pack_stream(s, fd, true, display, "");
+		err = scan_pack_stream(s, fd, true, display);
 	else
 		err = scan_fd(s, fd, display);
 	close(fd);

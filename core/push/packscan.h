@@ -1,0 +1,62 @@
+/*
+ * packscan.h - scan every blob of a pack while it streams, and name each
+ * finding's commit and path once the pack has ended.
+ *
+ * The one place where the pack parser (core/pack), the matcher
+ * (core/match) and attribution meet; `sluice scan` (repositories, .pack
+ * files) and the push gate both use it.  Raw pack bytes go in through
+ * packscan_feed(); blobs are scanned as they inflate (one match stream
+ * per blob, each blob once); commits and trees are kept for attribution,
+ * bounded by LIMIT_PATH_MAP_BYTES_DEFAULT.
+ *
+ * Caveats: single-threaded; the ruleset and scratch must outlive it.
+ */
+#ifndef SLUICE_PUSH_PACKSCAN_H
+#define SLUICE_PUSH_PACKSCAN_H
+
+#include "core/base/api.h"
+#include "core/decode/decoder-t.h"
+#include "core/match/match.h"
+#include "core/pack/pack.h"
+
+struct packscan;
+
+struct packscan_params {
+	const struct ruleset *rs;	/* borrowed */
+	struct match_scratch *sc;	/* borrowed */
+	enum pack_hash_algo algo;	/* object-format */
+	struct pack_limits limits;	/* copy */
+	int pack_fd;			/* see struct pack_params */
+	const char *spool_dir;		/* see struct pack_params */
+};
+
+/* One blob with findings, after packscan_resolve(). */
+struct packscan_blob {
+	const char *path;		/* "dir/file", or "blob:<hex>" */
+	char commit[2 * PACK_OID_MAX + 1];	/* "" when unattributed */
+	char blob[2 * PACK_OID_MAX + 1];
+	const struct finding *findings;
+	size_t n;
+};
+
+int packscan_new(const struct packscan_params *p, struct packscan **out);
+void packscan_free(struct packscan *ps);
+/* Raw pack bytes; STOP after the verified trailer. */
+struct dec_result packscan_feed(struct packscan *ps, const uint8_t *p, size_t n);
+struct dec_result packscan_finish(struct packscan *ps);
+/* Maps blobs to paths; call once after the pack ended (or failed: what
+ * was scanned is still attributed).  0 or an attribution error. */
+int packscan_resolve(struct packscan *ps);
+size_t packscan_blob_count(const struct packscan *ps);
+/* Valid after resolve, until free. */
+void packscan_blob_get(const struct packscan *ps, size_t i, struct packscan_blob *out);
+
+struct packscan_stats {
+	struct pack_stats pack;		/* from the parser */
+	uint64_t blobs, blob_bytes;	/* scanned */
+	uint64_t binary_blobs;		/* block tier only */
+	uint64_t findings_over_limit;	/* confirmed, not stored */
+};
+void packscan_stats(const struct packscan *ps, struct packscan_stats *out);
+
+#endif

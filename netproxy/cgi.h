@@ -1,0 +1,38 @@
+/*
+ * cgi.h - run `git http-backend` as a CGI program (RFC 3875) for the
+ * embedded default, where sluice serves DATA/repos itself.
+ *
+ * The child gets the request as CGI meta-variables, its body on stdin and
+ * writes a CGI response (header fields, blank line, body to EOF) on
+ * stdout.  http.receivepack is enabled through GIT_CONFIG_* variables so
+ * pushes work without REMOTE_USER.  The child's stderr goes to ours.
+ */
+#ifndef SLUICE_NETPROXY_CGI_H
+#define SLUICE_NETPROXY_CGI_H
+
+#include "core/base/api.h"
+
+#include <sys/types.h>
+
+struct cgi_request {
+	const char *method;		/* GET, POST */
+	const char *path_info;		/* /demo.git/info/refs */
+	const char *query;		/* service=git-receive-pack, or "" */
+	const char *content_type;	/* or NULL */
+	long long content_length;	/* -1: body until EOF */
+	const char *content_encoding;	/* or NULL */
+	const char *git_protocol;	/* Git-Protocol header, or NULL */
+	const char *remote_addr;	/* client address */
+	const char *remote_user;	/* HTTP Basic user, or NULL */
+	const char *project_root;	/* DATA/repos */
+};
+
+/* Starts the child.  *stdin_fd and *stdout_fd are non-blocking,
+ * close-on-exec pipe ends owned by the caller.  0 or -errno. */
+int cgi_spawn(const struct cgi_request *req, pid_t *pid, int *stdin_fd, int *stdout_fd);
+
+/* Reaps finished children without blocking (call from a timer or
+ * SIGCHLD handler on the event loop). */
+void cgi_reap(void);
+
+#endif
