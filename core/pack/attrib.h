@@ -3,18 +3,31 @@
  *
  * Trees usually precede their blobs in a pack, but git does not promise it,
  * so attribution happens at the end (git-gate.md §5).  The collector is fed
- * every commit and tree object from the pack (via the pack object sink) and
- * keeps their content, bounded by max_bytes; pack_attrib_resolve() then
- * walks the commits oldest first (committer time, then pack order) and
- * records, for every blob reachable from their trees, the first commit and
- * the path at which it appears.  Each tree is walked once.
+ * every object from the pack (via the pack object sink); it keeps tree
+ * content and reduces each commit to (tree id, parents, committer time),
+ * bounded by max_bytes.  pack_attrib_resolve() then walks the commits
+ * oldest first and records, for every blob reachable from their trees, the
+ * first commit and the path ("dir/sub/file") at which it appears.
  *
- * Errors: ERR_LIMIT (max_bytes of kept commit/tree content, or path depth),
- * ERR_SYNTAX (malformed tree or commit), ERR_NOMEM.
+ * Order: a commit comes after its parents that are in the pack; among
+ * commits whose parents are done, the lowest committer time first, and on
+ * equal times the later pack position first (pack-objects writes newest
+ * first).  Each tree is walked once, depth-first in entry order, so within
+ * one commit a blob gets the first path `git ls-tree -r` prints.
+ *
+ * Errors: the feed hooks never fail (they return 0, so attribution trouble
+ * never stops the pack parser); problems are remembered and
+ * pack_attrib_resolve() returns the first one after attributing what it
+ * could: ERR_LIMIT (max_bytes of kept tree content and paths, tree depth
+ * beyond LIMIT_TREE_DEPTH_DEFAULT, a path beyond LIMIT_PATH_BYTES_DEFAULT,
+ * more than LIMIT_COMMIT_PARENTS parents), ERR_SYNTAX (malformed tree or
+ * commit: the rest of that tree is skipped), ERR_NOMEM.  A second resolve
+ * is ERR_STATE.
  *
  * Caveats: a blob reachable from no commit in the pack (a tag on a blob, or
  * trees whose commit is elsewhere) has no path; lookups return false and the
- * caller reports it by id.
+ * caller reports it by id.  Not thread-safe.  Tree content is freed by
+ * resolve(); only the paths stay.
  */
 #ifndef SLUICE_PACK_ATTRIB_H
 #define SLUICE_PACK_ATTRIB_H
@@ -28,13 +41,15 @@ int pack_attrib_new(enum pack_hash_algo algo, size_t max_bytes, struct pack_attr
 void pack_attrib_free(struct pack_attrib *a);
 
 /* Feed hooks with the pack_object_sink signatures; the collector keeps
- * commits and trees and ignores other types.  ctx is the pack_attrib. */
+ * commits and trees and ignores other types.  ctx is the pack_attrib.
+ * Always 0 (see Errors). */
 int pack_attrib_object_begin(void *ctx, const struct pack_object_info *info);
 int pack_attrib_object_data(void *ctx, const struct pack_object_info *info,
 			    const uint8_t *p, size_t n);
 int pack_attrib_object_end(void *ctx, const struct pack_object_info *info);
 
-/* Walks commits and trees.  Call once, after the pack ended. */
+/* Walks commits and trees.  Call once, after the pack ended.  0 or the
+ * first error seen (see Errors); lookups work either way. */
 int pack_attrib_resolve(struct pack_attrib *a);
 
 /* After resolve: the path (owned by a, valid until pack_attrib_free) and

@@ -23,7 +23,7 @@
  *     memory beyond the zlib window;
  *   - delta objects are inflated, applied to their base (every copy
  *     bounds-checked) and reported as the resulting type with the
- *     reconstructed content in one object_data call (or a few);
+ *     reconstructed content in one object_data call;
  *   - every object's id is computed (SHA-1 of "<type> <size>\0" + content,
  *     or SHA-256 when params.hash_algo says so);
  *   - REF_DELTA whose base has not arrived yet is deferred and resolved
@@ -37,12 +37,43 @@
  * parser writes itself (bounded by params.limits.spool_bytes) in
  * params.spool_dir.
  *
- * Errors (dec_result.err): ERR_SYNTAX (bad magic, bad type 0/5, bad
- * varint), ERR_UNSUPPORTED (version not 2/3), ERR_OVERFLOW (size or offset
- * overflow), ERR_LIMIT (a pack_limits field; pack_parser_limit_hit() says
- * which), ERR_INFLATE, ERR_DELTA, ERR_BASE_MISSING, ERR_CHECKSUM (trailer),
- * ERR_TRUNCATED (finish before the trailer), ERR_IO, ERR_NOMEM, or any
- * negative code an object sink callback returned.
+ * Errors (dec_result.err):
+ *   ERR_SYNTAX      bad magic; object type 0 or 5; an OFS_DELTA offset of 0,
+ *                   reaching before the first object, or not landing on the
+ *                   start of an earlier object; an inflated length that
+ *                   differs from the header size (shorter or longer);
+ *   ERR_UNSUPPORTED version not 2 or 3;
+ *   ERR_OVERFLOW    the size varint or the OFS_DELTA offset exceeds 64 bits;
+ *   ERR_LIMIT       a pack_limits field; pack_stats.limit_hit says which;
+ *   ERR_INFLATE     corrupt zlib stream (bad header, data or adler-32), or
+ *                   a spooled stream that does not re-inflate as before;
+ *   ERR_DELTA       bad delta: base size mismatch, copy outside the base,
+ *                   write past or short of the result size, opcode 0,
+ *                   truncated instruction (see delta.h);
+ *   ERR_BASE_MISSING a REF_DELTA whose base is not in the pack (thin pack),
+ *                   or deltas that are each other's bases; reported after
+ *                   the trailer verified, when no further base can come;
+ *   ERR_CHECKSUM    trailer mismatch;
+ *   ERR_TRUNCATED   finish before the trailer;
+ *   ERR_IO          spool write/read failed; ERR_NOMEM;
+ *   ERR_STATE       feed after STOP or ERR; ERR_USAGE (NULL params);
+ *   or any negative code an object sink callback returned.
+ * After an error the parser accepts nothing more; finish repeats the error.
+ * The position of an error (dec_result.consumed summed over the feeds)
+ * depends only on the input bytes, never on how they were split.
+ *
+ * Work and memory: limits.inflate_total is charged with every byte
+ * inflated (including bases re-inflated from the spool) and every delta
+ * result, so a delta bomb or a cache-thrashing chain stops at a known
+ * cost.  An object of at most base_cache_bytes/4 inflates straight into a
+ * buffer that joins the cache; larger ones stream through a 128 KiB chunk.
+ * Memory besides the cache: about 100 bytes per object (entry, id, id
+ * table) plus the largest delta being applied (delta data, base and
+ * result).  Our own spool keeps its last 256 KiB in memory, so small
+ * pushes never touch the disk.
+ *
+ * Using pack_decoder directly: the context is a struct pack_parser, so
+ * pack_parser_stats(ctx, ...) may be called on it before release.
  *
  * Caveats: not thread-safe; one parser per pack.  Pointers handed to the
  * sink are valid only during the callback.
@@ -111,8 +142,13 @@ struct pack_object_info {
 
 /* Receives objects.  Any callback may be NULL.  A negative return stops the
  * parser with that code.  Objects are reported in the order their content
- * becomes known: pack order, except deferred REF_DELTAs, which come at the
- * end. */
+ * becomes known: pack order, except deferred deltas (a REF_DELTA whose base
+ * comes later, and any delta on a deferred delta), which are reported
+ * after the trailer verified and before feed returns DEC_STOP.  A whole
+ * object's data may arrive in any number of object_data calls (how many
+ * depends on how the input was split); a delta result arrives in one.
+ * info.index is the position in the pack, so deferred objects report
+ * their original index. */
 struct pack_object_sink {
 	int (*object_begin)(void *ctx, const struct pack_object_info *info);
 	int (*object_data)(void *ctx, const struct pack_object_info *info,
@@ -141,8 +177,10 @@ struct pack_stats {
 	uint32_t deltas;		/* of which were deltas */
 	uint32_t max_depth_seen;	/* deepest delta chain */
 	uint64_t bytes_in;		/* raw pack bytes consumed */
-	uint64_t bytes_inflated;	/* total inflated bytes */
-	uint64_t base_cache_misses;	/* bases re-inflated from the spool */
+	uint64_t bytes_inflated;	/* inflated and reconstructed bytes, as
+					 * charged to limits.inflate_total */
+	uint64_t base_cache_misses;	/* objects re-inflated from the spool
+					 * (bases and deferred delta data) */
 	enum pack_limit limit_hit;	/* which limit stopped it, if any */
 };
 
