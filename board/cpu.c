@@ -145,8 +145,11 @@ const char *board_cpu_names(unsigned features, char *out, size_t size)
 		if (!(features & names[i].bit))
 			continue;
 		n = snprintf(out + len, size - len, "%s%s", len ? " " : "", names[i].name);
-		if (n < 0 || (size_t)n >= size - len)
+		if (n < 0 || (size_t)n >= size - len) {
+			/* Whole names only: drop the part that was cut. */
+			out[len] = '\0';
 			return out;
+		}
 		len += (size_t)n;
 	}
 	if (!len)
