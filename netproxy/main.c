@@ -4,6 +4,7 @@
  */
 #include "core/base/api.h"
 #include "netproxy/cmd_scan.h"
+#include "netproxy/serve.h"
 #include "rules/rulectl.h"
 
 #include <stdio.h>
@@ -23,6 +24,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct subcommand subcommands[] = {
+	{ "serve", cmd_serve_main, "run the appliance: TLS proxy and push gate" },
 	{ "scan", cmd_scan_main, "scan files, directories, git repositories, .pack files" },
 	{ "rules", rulectl_main, "import, list, show, test, export rules" },
 	{ "version", cmd_version, "print the version" },

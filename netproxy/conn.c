@@ -1,0 +1,1490 @@
+/*
+ * conn.c - one client connection of `sluice serve`: TLS, HTTP/1.1
+ * keep-alive, routing, the upstream exchange, and the receive-pack gate
+ * (git-gate.md §1-§2 and §6; RFC 9112 for framing).
+ *
+ * Routes:
+ *   POST .../git-receive-pack          the gate: decode the body, scan it
+ *                                      as it streams, hold the pack
+ *                                      trailer (or the whole small body)
+ *                                      until the verdict
+ *   GET .../info/refs?service=git-receive-pack
+ *                                      advertisement rewrite: no-thin (and
+ *                                      push-options when sluice offers
+ *                                      bypass and the upstream does not)
+ *   anything else                      streamed through unchanged
+ *
+ * One upstream exchange per request (`Connection: close` upstream); the
+ * client connection is kept alive when both sides allow it.
+ */
+#include "core/base/api.h"
+#include "core/base/buf.h"
+#include "core/base/err.h"
+#include "core/base/limits.h"
+#include "core/decode/dec_chunked.h"
+#include "core/decode/dec_gzip.h"
+#include "core/decode/http1.h"
+#include "core/decode/advert.h"
+#include "core/decode/receive_pack.h"
+#include "core/push/push.h"
+#include "core/verdict/verdict.h"
+#include "netproxy/cgi.h"
+#include "netproxy/endpoint.h"
+#include "netproxy/gate.h"
+#include "netproxy/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mbedtls/base64.h>
+
+/* Bytes buffered from one side before reading from it pauses until the
+ * other side has taken them: bounds memory per connection. */
+#define CONN_IN_CAP (256u * 1024)
+#define CONN_BACKPRESSURE (1024u * 1024)
+/* A whole info/refs advertisement is rewritten in memory. */
+#define CONN_ADVERT_MAX (64u * 1024 * 1024)
+/* The upstream's reply to a push (report-status) is collected whole. */
+#define CONN_PUSH_REPLY_MAX (16u * 1024 * 1024)
+/* Decoded bytes of a push held whole (small Content-Length bodies). */
+#define CONN_HOLD_DECODED_MAX (64u * 1024 * 1024)
+/* Held back at the end of a streamed pack: the longest trailer. */
+#define CONN_TRAILER_HOLD 32u
+
+enum conn_state {
+	CS_HEAD,	/* reading a request head */
+	CS_BODY,	/* reading the request body */
+	CS_DRAIN,	/* reply sent early; reading the rest of the body */
+	CS_CLOSING,	/* flushing the last bytes, then close */
+};
+
+enum conn_route {
+	ROUTE_PASS,	/* streamed through */
+	ROUTE_ADVERT,	/* receive-pack advertisement, rewritten */
+	ROUTE_RECEIVE,	/* a push: the gate */
+};
+
+enum gate_mode {
+	GATE_HOLD_WHOLE,	/* body held in memory; upstream only on allow */
+	GATE_STREAM,		/* streamed upstream; trailer held */
+};
+
+struct conn {
+	struct worker *w;
+	struct server *srv;
+	struct endpoint *cl;		/* the client (TLS) */
+	struct endpoint *up;		/* upstream socket or CGI pipes */
+	pid_t cgi_pid;			/* CGI child, 0 when none */
+	struct event *idle;		/* idle timeout */
+	char peer[64];			/* client address */
+	enum conn_state st;
+	bool dead;			/* free at the end of the callback */
+
+	/* request */
+	struct http1 reqp;		/* head parser */
+	bool reqp_live;
+	char *method, *target, *path, *query, *user, *ctype, *cenc, *gitproto;
+	enum conn_route route;
+	enum http1_body req_framing;
+	uint64_t req_left;		/* LENGTH: bytes still to come */
+	struct dec_chunked req_chunk;	/* CHUNKED: finds the body end */
+	bool req_done;			/* whole body read */
+	bool keepalive;			/* client wants the connection kept */
+	bool is_head;			/* HEAD request */
+	bool up_chunked;		/* we frame the upstream body chunked */
+	bool up_opened;			/* upstream exchange started */
+	bool response_started;		/* head sent to the client */
+
+	/* response */
+	struct http1 resp;		/* upstream response head parser */
+	bool resp_live, resp_head_done, resp_done;
+	enum http1_body resp_framing;
+	uint64_t resp_left;
+	struct dec_chunked resp_chunk;
+	bool rechunk;			/* close-delimited -> chunked to client */
+	bool collect;			/* collect the whole body */
+	struct buf collected;
+	unsigned status;
+
+	/* gate (ROUTE_RECEIVE) */
+	enum gate_mode gmode;
+	struct rules_snapshot *snap;	/* pinned for the whole push */
+	struct match_scratch *sc;
+	struct push_session *push;
+	struct dec_gzip gz;		/* Content-Encoding: gzip */
+	bool gz_live;
+	struct buf hold;		/* decoded body (whole) or prefix */
+	uint8_t tail[CONN_TRAILER_HOLD];/* last pack bytes not yet sent */
+	size_t tail_len;
+	uint64_t decoded;		/* decoded body bytes so far */
+	bool prefix_sent;		/* command block forwarded */
+	bool strip_options;		/* remove push-options before upstream */
+	bool decided;
+	bool blocked;			/* reply is ours; upstream reply dropped */
+	struct gate_decision dec;
+	struct buf gate_reply;		/* our reply (block) or warnings */
+	struct timespec t_start, t_body_end;
+};
+
+static void conn_free(struct conn *c);
+static void on_client_read(struct endpoint *ep, void *arg);
+static void on_client_drain(struct endpoint *ep, void *arg);
+static void on_client_event(struct endpoint *ep, void *arg);
+static void on_up_read(struct endpoint *ep, void *arg);
+static void on_up_drain(struct endpoint *ep, void *arg);
+static void process_client(struct conn *c);
+
+static double elapsed_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static void log_conn(const struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void log_conn(const struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (strcmp(c->srv->cfg.log_level, "debug") != 0 && strcmp(c->srv->cfg.log_level, "info") != 0)
+		return;
+	fprintf(stderr, "sluice[%u] %s: ", c->w->id, c->peer);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* --- small helpers ----------------------------------------------------- */
+
+static char *dup_field(const struct http1_head *h, const char *name)
+{
+	const struct http1_header *f = http1_header_find(h, name, NULL);
+
+	return f ? xstrndup(f->value, f->value_len) : NULL;
+}
+
+/* HTTP Basic user name (RFC 7617), for audit and bypass policy. */
+static char *basic_user(const struct http1_head *h)
+{
+	const struct http1_header *f = http1_header_find(h, "Authorization", NULL);
+	unsigned char dec[512];
+	size_t n = 0;
+	const char *colon;
+
+	if (!f || f->value_len < 7 || strncasecmp(f->value, "Basic ", 6) != 0)
+		return NULL;
+	if (mbedtls_base64_decode(dec, sizeof(dec) - 1, &n, (const unsigned char *)f->value + 6,
+				  f->value_len - 6) != 0)
+		return NULL;
+	dec[n] = '\0';
+	colon = strchr((char *)dec, ':');
+	return colon ? xstrndup((char *)dec, (size_t)(colon - (char *)dec)) : NULL;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* The repository part of a git URL path: everything before /info/refs or
+ * /git-receive-pack etc. */
+static void repo_of(const char *path, char *out, size_t cap)
+{
+	static const char *const tails[] = { "/info/refs", "/git-receive-pack", "/git-upload-pack",
+					     "/HEAD", "/objects/" };
+	size_t i, len = strlen(path);
+
+	for (i = 0; i < ARRAY_SIZE(tails); i++) {
+		const char *t = strstr(path, tails[i]);
+
+		if (t) {
+			len = (size_t)(t - path);
+			break;
+		}
+	}
+	while (len && *path == '/') {
+		path++;
+		len--;
+	}
+	snprintf(out, cap, "%.*s", (int)MIN(len, cap - 1), path);
+}
+
+static void clear_request(struct conn *c)
+{
+	if (c->reqp_live)
+		http1_decoder.release(&c->reqp);
+	if (c->resp_live)
+		http1_decoder.release(&c->resp);
+	if (c->gz_live)
+		dec_gzip.release(&c->gz);
+	c->reqp_live = c->resp_live = c->gz_live = false;
+	xfree(c->method);
+	xfree(c->target);
+	xfree(c->path);
+	xfree(c->query);
+	xfree(c->user);
+	xfree(c->ctype);
+	xfree(c->cenc);
+	xfree(c->gitproto);
+	c->method = c->target = c->path = c->query = c->user = c->ctype = c->cenc = NULL;
+	c->gitproto = NULL;
+	push_session_free(c->push);
+	c->push = NULL;
+	match_scratch_free(c->sc);
+	c->sc = NULL;
+	if (c->snap)
+		snapshot_put(c->srv->rules, c->snap);
+	c->snap = NULL;
+	buf_release(&c->collected);
+	buf_release(&c->hold);
+	buf_release(&c->gate_reply);
+	if (c->up) {
+		endpoint_free(c->up);
+		c->up = NULL;
+	}
+	if (c->cgi_pid > 0)
+		cgi_reap();
+	c->cgi_pid = 0;
+	c->req_done = c->up_chunked = c->up_opened = c->response_started = false;
+	c->resp_head_done = c->resp_done = c->rechunk = c->collect = false;
+	c->prefix_sent = c->strip_options = c->decided = c->blocked = false;
+	c->tail_len = 0;
+	c->decoded = 0;
+	c->status = 0;
+}
+
+static void conn_close(struct conn *c)
+{
+	c->st = CS_CLOSING;
+	endpoint_want_read(c->cl, false);
+	endpoint_shutdown_after_flush(c->cl);
+	if (endpoint_pending(c->cl) == 0)
+		c->dead = true;
+}
+
+/* A complete response of our own (errors, blocks). */
+static void send_simple(struct conn *c, unsigned status, const char *reason, const char *ctype,
+			const void *body, size_t len, bool close)
+{
+	struct buf h;
+
+	buf_init(&h, 4096);
+	buf_printf(&h, "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		   "Cache-Control: no-cache\r\nConnection: %s\r\n\r\n", status, reason, ctype, len,
+		   close ? "close" : "keep-alive");
+	endpoint_write(c->cl, h.data, h.len);
+	endpoint_write(c->cl, body, len);
+	buf_release(&h);
+	c->response_started = true;
+	c->resp_done = true;
+}
+
+static void fail_request(struct conn *c, unsigned status, const char *reason, const char *text)
+{
+	struct buf b;
+
+	buf_init(&b, 4096);
+	buf_printf(&b, "sluice: %s\n", text);
+	log_conn(c, "%u %s", status, text);
+	if (!c->response_started) {
+		send_simple(c, status, reason, "text/plain", b.data, b.len, true);
+	}
+	buf_release(&b);
+	conn_close(c);
+}
+
+/* --- upstream ------------------------------------------------------------ */
+
+int upstream_target_parse(const char *url, const char *repos_dir, struct upstream_target *t)
+{
+	const char *p, *host, *slash, *colon;
+
+	memset(t, 0, sizeof(*t));
+	if (!url || !*url) {
+		t->cgi = true;
+		snprintf(t->repos, sizeof(t->repos), "%s", repos_dir);
+		return 0;
+	}
+	if (strncmp(url, "http://", 7) == 0) {
+		p = url + 7;
+		snprintf(t->port, sizeof(t->port), "80");
+	} else if (strncmp(url, "https://", 8) == 0) {
+		p = url + 8;
+		t->tls = true;
+		snprintf(t->port, sizeof(t->port), "443");
+	} else {
+		return ERR_SYNTAX;
+	}
+	host = p;
+	slash = strchr(p, '/');
+	if (!slash)
+		slash = p + strlen(p);
+	colon = memchr(host, ':', (size_t)(slash - host));
+	if (colon) {
+		if ((size_t)(slash - colon - 1) >= sizeof(t->port) || slash == colon + 1)
+			return ERR_SYNTAX;
+		snprintf(t->port, sizeof(t->port), "%.*s", (int)(slash - colon - 1), colon + 1);
+	} else {
+		colon = slash;
+	}
+	if (colon == host || (size_t)(colon - host) >= sizeof(t->host))
+		return ERR_SYNTAX;
+	snprintf(t->host, sizeof(t->host), "%.*s", (int)(colon - host), host);
+	snprintf(t->host_header, sizeof(t->host_header), "%.*s", (int)(slash - host), host);
+	snprintf(t->prefix, sizeof(t->prefix), "%s", slash);
+	while (strlen(t->prefix) && t->prefix[strlen(t->prefix) - 1] == '/')
+		t->prefix[strlen(t->prefix) - 1] = '\0';
+	return 0;
+}
+
+static int connect_upstream(const struct upstream_target *t, int *fd_out)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	int fd = -1, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_family = AF_UNSPEC;
+	/* Name resolution blocks; upstreams are configured by address or a
+	 * name in /etc/hosts on appliances, so this is a local lookup. */
+	rc = getaddrinfo(t->host, t->port, &hints, &res);
+	if (rc != 0)
+		return ERR_NOTFOUND;
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return -ECONNREFUSED;
+	{
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* Hop-by-hop fields and the ones we set ourselves are not copied. */
+static bool skip_request_field(const char *name)
+{
+	static const char *const skip[] = {
+		"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE",
+		"Trailer", "Upgrade", "Host", "Content-Length", "Expect", "Content-Encoding",
+		"Accept-Encoding",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(skip); i++)
+		if (strcasecmp(name, skip[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Opens the upstream exchange.  body_len: -1 unknown (chunked upstream),
+ * else the exact length.  encoding: Content-Encoding to send, or NULL. */
+static int open_upstream(struct conn *c, long long body_len, const char *encoding,
+			 bool identity_only)
+{
+	const struct upstream_target *t = &c->srv->up;
+	const struct http1_head *h = http1_head_peek(&c->reqp);
+	struct tls_conn *tls = NULL;
+	int fd, err;
+	size_t i;
+
+	c->up_opened = true;
+	if (t->cgi) {
+		struct cgi_request r;
+		char path_info[4096];
+		int in_fd, out_fd;
+
+		memset(&r, 0, sizeof(r));
+		snprintf(path_info, sizeof(path_info), "%s", c->path);
+		r.method = c->method;
+		r.path_info = path_info;
+		r.query = c->query ? c->query : "";
+		r.content_type = c->ctype;
+		r.content_length = body_len;
+		r.content_encoding = encoding;
+		r.git_protocol = c->gitproto;
+		r.remote_addr = c->peer;
+		r.remote_user = c->user;
+		r.project_root = t->repos;
+		err = cgi_spawn(&r, &c->cgi_pid, &in_fd, &out_fd);
+		if (err)
+			return err;
+		err = endpoint_new(c->w->base, out_fd, in_fd, true, NULL, CONN_IN_CAP, &c->up);
+		if (err) {
+			close(in_fd);
+			close(out_fd);
+			return err;
+		}
+		c->up_chunked = false;
+	} else {
+		struct buf head;
+
+		err = connect_upstream(t, &fd);
+		if (err)
+			return err;
+		if (t->tls && (err = tls_conn_new(c->srv->up_tls, fd, t->host, &tls)) != 0) {
+			close(fd);
+			return err;
+		}
+		err = endpoint_new(c->w->base, fd, fd, true, tls, CONN_IN_CAP, &c->up);
+		if (err) {
+			tls_conn_free(tls);
+			close(fd);
+			return err;
+		}
+		buf_init(&head, LIMIT_HTTP_HEAD_BYTES * 2);
+		buf_printf(&head, "%s %s%s HTTP/1.1\r\nHost: %s\r\n", c->method, t->prefix, c->target,
+			   t->host_header);
+		for (i = 0; i < h->nheaders; i++) {
+			if (skip_request_field(h->headers[i].name))
+				continue;
+			buf_printf(&head, "%s: %s\r\n", h->headers[i].name, h->headers[i].value);
+		}
+		if (identity_only)
+			buf_append_str(&head, "Accept-Encoding: identity\r\n");
+		else if ((dup_field(h, "Accept-Encoding") != NULL)) {
+			char *ae = dup_field(h, "Accept-Encoding");
+
+			buf_printf(&head, "Accept-Encoding: %s\r\n", ae);
+			xfree(ae);
+		}
+		if (encoding)
+			buf_printf(&head, "Content-Encoding: %s\r\n", encoding);
+		if (body_len >= 0 && (body_len > 0 || h->has_length || h->chunked)) {
+			buf_printf(&head, "Content-Length: %lld\r\n", body_len);
+		} else if (body_len < 0) {
+			buf_append_str(&head, "Transfer-Encoding: chunked\r\n");
+			c->up_chunked = true;
+		}
+		buf_printf(&head, "X-Forwarded-For: %s\r\nX-Forwarded-Proto: https\r\n"
+			   "Connection: close\r\n\r\n", c->peer);
+		if (head.len >= head.max) {
+			buf_release(&head);
+			return ERR_LIMIT;
+		}
+		endpoint_write(c->up, head.data, head.len);
+		buf_release(&head);
+	}
+	c->up->on_read = on_up_read;
+	c->up->on_drain = on_up_drain;
+	c->up->arg = c;
+	if (!http1_decoder.init(&c->resp, &(struct http1_params){ HTTP1_RESPONSE, NULL, NULL, 0, 0 }))
+		c->resp_live = true;
+	else
+		return ERR_NOMEM;
+	if (t->cgi) {
+		/* A CGI response has no status line; give the parser one and
+		 * let a Status field override it (RFC 3875 §6.3.3). */
+		static const char synth[] = "HTTP/1.1 200 OK\r\n";
+		struct dec_result r = http1_decoder.feed(&c->resp, (const uint8_t *)synth,
+							 sizeof(synth) - 1, NULL);
+
+		if (r.status == DEC_ERR)
+			return r.err;
+	}
+	return 0;
+}
+
+/* Decoded request body bytes to the upstream, framed as we announced. */
+static void up_send_body(struct conn *c, const void *p, size_t n)
+{
+	if (!n || !c->up)
+		return;
+	if (c->up_chunked) {
+		char line[DEC_CHUNKED_SIZE_LINE_MAX];
+		size_t l = dec_chunked_encode_size_line(n, line);
+
+		endpoint_write(c->up, line, l);
+		endpoint_write(c->up, p, n);
+		endpoint_write(c->up, "\r\n", 2);
+	} else {
+		endpoint_write(c->up, p, n);
+	}
+}
+
+static void up_end_body(struct conn *c)
+{
+	if (!c->up)
+		return;
+	if (c->up_chunked)
+		endpoint_write(c->up, "0\r\n\r\n", 5);
+	if (c->srv->up.cgi)
+		endpoint_shutdown_after_flush(c->up);
+}
+
+/* --- responses to the client ------------------------------------------- */
+
+static bool skip_response_field(const char *name)
+{
+	static const char *const skip[] = {
+		"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE",
+		"Trailer", "Upgrade", "Content-Length", "Status",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(skip); i++)
+		if (strcasecmp(name, skip[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Head of the relayed response.  body_len >= 0: Content-Length; -1: the
+ * body follows chunked; -2: no body. */
+/* The upstream's status; a CGI Status field overrides the synthetic
+ * status line (RFC 3875 §6.3.3).  reason_buf receives the phrase. */
+static unsigned response_status(const struct http1_head *h, char *reason_buf, size_t cap)
+{
+	const struct http1_header *st = http1_header_find(h, "Status", NULL);
+	unsigned status = h->status;
+
+	snprintf(reason_buf, cap, "%s", h->reason ? h->reason : "");
+	if (st && st->value_len >= 3) {
+		status = (unsigned)atoi(st->value);
+		snprintf(reason_buf, cap, "%s", st->value_len > 4 ? st->value + 4 : "");
+	}
+	if (status < 100 || status > 599)
+		status = 502;
+	return status;
+}
+
+static void send_response_head(struct conn *c, long long body_len)
+{
+	const struct http1_head *h = http1_head_peek(&c->resp);
+	char reason[128];
+	unsigned status = response_status(h, reason, sizeof(reason));
+	struct buf head;
+	size_t i;
+
+	c->status = status;
+	buf_init(&head, LIMIT_HTTP_HEAD_BYTES * 2);
+	buf_printf(&head, "HTTP/1.1 %u %s\r\n", status, *reason ? reason : "OK");
+	for (i = 0; i < h->nheaders; i++) {
+		if (skip_response_field(h->headers[i].name))
+			continue;
+		if (body_len >= 0 && c->collect && strcasecmp(h->headers[i].name, "Content-Encoding") == 0)
+			continue;
+		buf_printf(&head, "%s: %s\r\n", h->headers[i].name, h->headers[i].value);
+	}
+	if (body_len >= 0)
+		buf_printf(&head, "Content-Length: %lld\r\n", body_len);
+	else if (body_len == -1)
+		buf_append_str(&head, "Transfer-Encoding: chunked\r\n");
+	buf_printf(&head, "Connection: %s\r\n\r\n", c->keepalive ? "keep-alive" : "close");
+	endpoint_write(c->cl, head.data, head.len);
+	buf_release(&head);
+	c->response_started = true;
+}
+
+/* Whether the upstream advertised push-options, per repository, learnt
+ * from the advertisement that precedes every push.  Bounded table; an
+ * unknown repository counts as "not supported". */
+#define PUSHOPT_CACHE 256
+static struct {
+	char repo[128];
+	bool supported;
+} pushopt_cache[PUSHOPT_CACHE];
+static unsigned pushopt_next;
+static pthread_mutex_t pushopt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void pushopt_remember(const char *repo, bool supported)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&pushopt_lock);
+	for (i = 0; i < PUSHOPT_CACHE; i++)
+		if (strcmp(pushopt_cache[i].repo, repo) == 0)
+			break;
+	if (i == PUSHOPT_CACHE)
+		i = pushopt_next++ % PUSHOPT_CACHE;
+	snprintf(pushopt_cache[i].repo, sizeof(pushopt_cache[i].repo), "%.127s", repo);
+	pushopt_cache[i].supported = supported;
+	pthread_mutex_unlock(&pushopt_lock);
+}
+
+static bool pushopt_supported(const char *repo)
+{
+	bool yes = false;
+	unsigned i;
+
+	pthread_mutex_lock(&pushopt_lock);
+	for (i = 0; i < PUSHOPT_CACHE; i++)
+		if (pushopt_cache[i].repo[0] && strcmp(pushopt_cache[i].repo, repo) == 0)
+			yes = pushopt_cache[i].supported;
+	pthread_mutex_unlock(&pushopt_lock);
+	return yes;
+}
+
+static void rewrite_advert(struct conn *c)
+{
+	const struct policy *p;
+	struct advert_info info;
+	struct buf out;
+	char repo[512];
+	size_t consumed = 0;
+	unsigned flags = ADVERT_ADD_NO_THIN | ADVERT_DROP_PUSH_CERT;
+	int err = ERR_SYNTAX;
+
+	repo_of(c->path, repo, sizeof(repo));
+	p = config_policy_for(&c->srv->cfg, repo);
+	/* push-options when bypass is possible: the gate consumes its own
+	 * options before forwarding when the upstream lacks the capability. */
+	if (p->bypass != BYPASS_NOBODY)
+		flags |= ADVERT_ADD_PUSH_OPTIONS;
+	buf_init(&out, CONN_ADVERT_MAX + 4096);
+	if (c->status == 200)
+		err = advert_rewrite(c->collected.data, c->collected.len, flags, &out, &consumed, &info);
+	if (!err) {
+		pushopt_remember(repo, info.had_push_options);
+		buf_append(&out, c->collected.data + consumed, c->collected.len - consumed);
+	} else {
+		/* Not an advertisement we understand (an error page, a dumb
+		 * server): pass it unchanged. */
+		buf_reset(&out);
+		buf_append(&out, c->collected.data, c->collected.len);
+	}
+	send_response_head(c, (long long)out.len);
+	endpoint_write(c->cl, out.data, out.len);
+	buf_release(&out);
+}
+
+static void finish_gate_reply(struct conn *c);
+static void request_complete(struct conn *c);
+
+/* The whole upstream response has been read (or relayed). */
+static void response_complete(struct conn *c)
+{
+	c->resp_done = true;
+	if (c->collect) {
+		if (c->route == ROUTE_ADVERT)
+			rewrite_advert(c);
+		else if (c->route == ROUTE_RECEIVE)
+			finish_gate_reply(c);
+	}
+	if (c->rechunk)
+		endpoint_write(c->cl, "0\r\n\r\n", 5);
+	request_complete(c);
+}
+
+/* Body bytes of the upstream response: relay or collect. */
+static int resp_body_bytes(void *arg, const uint8_t *p, size_t n)
+{
+	struct conn *c = arg;
+
+	if (c->collect)
+		return buf_append(&c->collected, p, n);
+	if (c->rechunk) {
+		char line[DEC_CHUNKED_SIZE_LINE_MAX];
+		size_t l = dec_chunked_encode_size_line(n, line);
+
+		endpoint_write(c->cl, line, l);
+		endpoint_write(c->cl, p, n);
+		endpoint_write(c->cl, "\r\n", 2);
+		return 0;
+	}
+	return endpoint_write(c->cl, p, n);
+}
+
+static void process_upstream(struct conn *c)
+{
+	struct evbuffer *in = c->up->in;
+
+	while (!c->dead && !c->resp_done && evbuffer_get_length(in) > 0) {
+		size_t avail = evbuffer_get_length(in);
+		size_t n = MIN(avail, (size_t)CONN_IN_CAP);
+		const uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
+
+		if (!c->resp_head_done) {
+			struct dec_result r = http1_decoder.feed(&c->resp, p, n, NULL);
+			const struct http1_head *h;
+
+			if (r.status == DEC_ERR) {
+				fail_request(c, 502, "Bad Gateway", "malformed response from the upstream");
+				return;
+			}
+			evbuffer_drain(in, r.consumed);
+			if (r.status != DEC_STOP)
+				continue;
+			h = http1_head_peek(&c->resp);
+			if (h->status >= 100 && h->status < 200) {
+				/* Interim responses: relay 100 only if the
+				 * client asked; we already answered it. */
+				http1_decoder.release(&c->resp);
+				http1_decoder.init(&c->resp, &(struct http1_params){ HTTP1_RESPONSE,
+						   NULL, NULL, 0, 0 });
+				continue;
+			}
+			c->resp_head_done = true;
+			{
+				char reason[128];
+
+				c->status = response_status(h, reason, sizeof(reason));
+			}
+			c->resp_framing = c->srv->up.cgi ? HTTP1_BODY_CLOSE
+							 : http1_response_body(h, c->is_head);
+			c->resp_left = h->content_length;
+			if (c->resp_framing == HTTP1_BODY_CHUNKED)
+				dec_chunked.init(&c->resp_chunk, NULL);
+			c->collect = c->route == ROUTE_ADVERT ||
+				     (c->route == ROUTE_RECEIVE && c->decided);
+			if (c->collect) {
+				buf_init(&c->collected, c->route == ROUTE_ADVERT ? CONN_ADVERT_MAX
+										  : CONN_PUSH_REPLY_MAX);
+			} else if (c->resp_framing == HTTP1_BODY_NONE) {
+				send_response_head(c, -2);
+			} else if (c->resp_framing == HTTP1_BODY_LENGTH) {
+				send_response_head(c, (long long)c->resp_left);
+			} else {
+				c->rechunk = true;
+				send_response_head(c, -1);
+			}
+			if (c->resp_framing == HTTP1_BODY_NONE ||
+			    (c->resp_framing == HTTP1_BODY_LENGTH && c->resp_left == 0)) {
+				response_complete(c);
+				return;
+			}
+			continue;
+		}
+		if (c->resp_framing == HTTP1_BODY_LENGTH) {
+			size_t take = (size_t)MIN((uint64_t)n, c->resp_left);
+
+			if (resp_body_bytes(c, p, take)) {
+				fail_request(c, 502, "Bad Gateway", "upstream response too large");
+				return;
+			}
+			evbuffer_drain(in, take);
+			c->resp_left -= take;
+			if (c->resp_left == 0) {
+				response_complete(c);
+				return;
+			}
+		} else if (c->resp_framing == HTTP1_BODY_CHUNKED) {
+			struct dec_sink sink = { resp_body_bytes, c };
+			struct dec_result r = dec_chunked.feed(&c->resp_chunk, p, n, &sink);
+
+			if (r.status == DEC_ERR) {
+				fail_request(c, 502, "Bad Gateway", "malformed chunked response upstream");
+				return;
+			}
+			evbuffer_drain(in, r.consumed);
+			if (r.status == DEC_STOP) {
+				response_complete(c);
+				return;
+			}
+		} else {
+			if (resp_body_bytes(c, p, n)) {
+				fail_request(c, 502, "Bad Gateway", "upstream response too large");
+				return;
+			}
+			evbuffer_drain(in, n);
+		}
+	}
+	if (!c->dead && !c->resp_done && (c->up->eof || c->up->err)) {
+		if (c->resp_head_done && c->resp_framing == HTTP1_BODY_CLOSE && !c->up->err) {
+			response_complete(c);
+		} else if (!c->resp_head_done) {
+			char text[512];
+
+			snprintf(text, sizeof(text), "upstream git server %s: %s",
+				 c->srv->up.cgi ? "(embedded git http-backend)" : c->srv->up.host,
+				 c->up->err ? c->up->errtext : "closed the connection without a response");
+			if (c->route == ROUTE_RECEIVE && c->blocked) {
+				/* We answer a blocked push ourselves anyway. */
+				response_complete(c);
+			} else {
+				fail_request(c, 502, "Bad Gateway", text);
+			}
+		} else {
+			log_conn(c, "upstream ended mid-response: %s", c->up->errtext);
+			conn_close(c);
+		}
+	}
+}
+
+static void on_up_read(struct endpoint *ep, void *arg)
+{
+	struct conn *c = arg;
+
+	UNUSED(ep);
+	process_upstream(c);
+	/* Back-pressure: stop reading the upstream while the client is slow. */
+	if (!c->dead && c->up && !c->collect)
+		endpoint_want_read(c->up, endpoint_pending(c->cl) < CONN_BACKPRESSURE);
+	if (c->dead)
+		conn_free(c);
+}
+
+static void on_up_drain(struct endpoint *ep, void *arg)
+{
+	struct conn *c = arg;
+
+	UNUSED(ep);
+	if (c->st == CS_BODY && !c->dead)
+		endpoint_want_read(c->cl, true);
+}
+
+/* --- the gate ------------------------------------------------------------- */
+
+static void gate_fail(struct conn *c, const char *text)
+{
+	fail_request(c, 500, "Internal Server Error", text);
+}
+
+static int gate_start(struct conn *c)
+{
+	const struct http1_head *h = http1_head_peek(&c->reqp);
+	struct push_session_params pp;
+	const char *coding = NULL;
+	size_t coding_len = 0;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &c->t_start);
+	c->snap = snapshot_get(c->srv->rules);
+	err = match_scratch_new(c->snap->rs, &c->sc);
+	if (err)
+		return err;
+	memset(&pp, 0, sizeof(pp));
+	pp.rs = c->snap->rs;
+	pp.sc = c->sc;
+	pack_limits_default(&pp.limits);
+	pp.spool_dir = c->srv->spool_dir;
+	err = push_session_new(&pp, &c->push);
+	if (err)
+		return err;
+	if (http1_content_coding(h, &coding, &coding_len) != 0)
+		return ERR_UNSUPPORTED;
+	if (coding) {
+		struct dec_gzip_params gp;
+
+		memset(&gp, 0, sizeof(gp));
+		if (dec_gzip_format_from_coding(coding, coding_len, &gp.format) != 0)
+			return ERR_UNSUPPORTED;
+		err = dec_gzip.init(&c->gz, &gp);
+		if (err)
+			return err;
+		c->gz_live = true;
+	}
+	c->gmode = (c->req_framing == HTTP1_BODY_LENGTH &&
+		    h->content_length <= c->srv->cfg.hold_whole_max) ? GATE_HOLD_WHOLE : GATE_STREAM;
+	buf_init(&c->hold, c->gmode == GATE_HOLD_WHOLE ? CONN_HOLD_DECODED_MAX
+						       : LIMIT_COMMAND_BLOCK_BYTES + 65536);
+	buf_init(&c->gate_reply, 1 << 20);
+	return 0;
+}
+
+/* Pack bytes in stream mode: everything but the last CONN_TRAILER_HOLD
+ * bytes goes upstream now. */
+static void gate_forward_pack(struct conn *c, const uint8_t *p, size_t n)
+{
+	size_t total = c->tail_len + n;
+
+	if (total <= CONN_TRAILER_HOLD) {
+		memcpy(c->tail + c->tail_len, p, n);
+		c->tail_len = total;
+		return;
+	}
+	/* Send (tail + p) minus the last CONN_TRAILER_HOLD bytes. */
+	{
+		size_t send = total - CONN_TRAILER_HOLD;
+		size_t from_tail = MIN(send, c->tail_len);
+		uint8_t keep[CONN_TRAILER_HOLD];
+
+		if (from_tail)
+			up_send_body(c, c->tail, from_tail);
+		if (send > from_tail)
+			up_send_body(c, p, send - from_tail);
+		/* new tail = last CONN_TRAILER_HOLD of (tail + p) */
+		if (n >= CONN_TRAILER_HOLD) {
+			memcpy(keep, p + n - CONN_TRAILER_HOLD, CONN_TRAILER_HOLD);
+		} else {
+			size_t from_old = CONN_TRAILER_HOLD - n;
+
+			memcpy(keep, c->tail + c->tail_len - from_old, from_old);
+			memcpy(keep + from_old, p, n);
+		}
+		memcpy(c->tail, keep, CONN_TRAILER_HOLD);
+		c->tail_len = CONN_TRAILER_HOLD;
+	}
+}
+
+/* Our own options (sluice.bypass, sluice.note) are consumed here; all
+ * options and the capability are removed when the upstream does not
+ * support push-options (sluice offered it on its behalf). */
+static void decide_strip(struct conn *c)
+{
+	char repo[512];
+	size_t n;
+
+	push_session_options(c->push, &n);
+	repo_of(c->path, repo, sizeof(repo));
+	c->strip_options = push_session_has_cap(c->push, "push-options") && !pushopt_supported(repo);
+	UNUSED(n);
+}
+
+/* Stream mode: once the command block is known, open the upstream and
+ * send it (rewritten if needed) plus any pack bytes already held. */
+static int gate_open_stream(struct conn *c)
+{
+	struct buf prefix;
+	size_t plen = push_session_prefix_len(c->push);
+	int err;
+
+	decide_strip(c);
+	err = open_upstream(c, -1, NULL, false);
+	if (err)
+		return err;
+	buf_init(&prefix, LIMIT_COMMAND_BLOCK_BYTES + 65536);
+	err = push_session_forward_prefix(c->push, c->strip_options, &prefix);
+	if (!err) {
+		up_send_body(c, prefix.data, prefix.len);
+		c->prefix_sent = true;
+		if (c->hold.len > plen)
+			gate_forward_pack(c, c->hold.data + plen, c->hold.len - plen);
+		buf_release(&c->hold);
+	}
+	buf_release(&prefix);
+	return err;
+}
+
+/* Decoded (de-chunked, inflated) push body bytes. */
+static int gate_decoded(void *arg, const uint8_t *p, size_t n)
+{
+	struct conn *c = arg;
+	int err;
+
+	c->decoded += n;
+	err = push_session_feed(c->push, p, n);
+	if (err)
+		return err;
+	if (c->gmode == GATE_HOLD_WHOLE || !c->prefix_sent) {
+		err = buf_append(&c->hold, p, n);
+		if (err)
+			return err;
+		if (c->gmode == GATE_STREAM && push_session_commands_ready(c->push) &&
+		    !push_session_is_probe(c->push))
+			return gate_open_stream(c);
+		return 0;
+	}
+	gate_forward_pack(c, p, n);
+	return 0;
+}
+
+/* Request body bytes (after chunked decoding) for the gate. */
+static int gate_body(void *arg, const uint8_t *p, size_t n)
+{
+	struct conn *c = arg;
+
+	if (c->gz_live) {
+		struct dec_sink sink = { gate_decoded, c };
+		struct dec_result r = dec_gzip.feed(&c->gz, p, n, &sink);
+
+		if (r.status == DEC_ERR)
+			return r.err;
+		return 0;
+	}
+	return gate_decoded(c, p, n);
+}
+
+static void gate_body_end(struct conn *c)
+{
+	struct gate_context gc;
+	struct timespec now;
+	char repo[512];
+	int err;
+
+	if (c->gz_live) {
+		struct dec_sink sink = { gate_decoded, c };
+		struct dec_result r = dec_gzip.finish(&c->gz, &sink);
+
+		if (r.status == DEC_ERR) {
+			gate_fail(c, "the gzip request body is corrupt or exceeds the expansion limit");
+			return;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &c->t_body_end);
+	err = push_session_finish(c->push);
+	if (err) {
+		gate_fail(c, "out of memory while scanning the push");
+		return;
+	}
+	/* The probe and empty requests are not pushes: forward untouched. */
+	if (push_session_is_probe(c->push) || !push_session_commands_ready(c->push)) {
+		if (!push_session_is_probe(c->push) && c->decoded > 0)
+			goto decide;
+		if (!c->up_opened && open_upstream(c, (long long)c->hold.len, NULL, false) != 0) {
+			fail_request(c, 502, "Bad Gateway", "cannot reach the upstream git server");
+			return;
+		}
+		up_send_body(c, c->hold.data, c->hold.len);
+		up_end_body(c);
+		return;
+	}
+decide:
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	repo_of(c->path, repo, sizeof(repo));
+	memset(&gc, 0, sizeof(gc));
+	gc.srv = c->srv;
+	gc.repo = repo;
+	gc.client = c->peer;
+	gc.user = c->user;
+	gc.generation = c->snap->generation;
+	gc.scan_ms = elapsed_ms(&c->t_start, &now);
+	gc.verdict_ms = elapsed_ms(&c->t_body_end, &now);
+	gate_decide(&gc, c->push, &c->dec);
+	c->decided = true;
+	log_conn(c, "push to %s: %s (%s), incident %s, %.1f ms after the last byte", repo,
+		 c->dec.action == ACTION_REJECT ? "REJECT" : c->dec.action == ACTION_WARN ? "warn"
+											: "allow",
+		 c->dec.reason < VR__COUNT ? verdict_reason_id(c->dec.reason) : "clean",
+		 c->dec.incident, gc.verdict_ms);
+	if (c->dec.action == ACTION_REJECT) {
+		c->blocked = true;
+		gate_reject_body(&gc, c->push, &c->dec, &c->gate_reply);
+		if (c->gmode == GATE_STREAM && c->up) {
+			/* Complete the upstream body with a corrupted trailer so
+			 * the server discards the pack (git-gate.md §6); never
+			 * cut it short. */
+			if (c->tail_len)
+				c->tail[c->tail_len - 1] ^= 0xff;
+			up_send_body(c, c->tail, c->tail_len);
+			up_end_body(c);
+			/* Our reply goes out when the upstream has answered,
+			 * so its quarantine is gone before the client moves on. */
+			return;
+		}
+		finish_gate_reply(c);
+		request_complete(c);
+		return;
+	}
+	gate_warning_pkts(&gc, c->push, &c->dec, &c->gate_reply);
+	if (c->gmode == GATE_HOLD_WHOLE) {
+		struct buf fwd;
+		size_t plen = push_session_prefix_len(c->push);
+
+		buf_init(&fwd, CONN_HOLD_DECODED_MAX + LIMIT_COMMAND_BLOCK_BYTES);
+		decide_strip(c);
+		if (push_session_commands_ready(c->push))
+			err = push_session_forward_prefix(c->push, c->strip_options, &fwd);
+		if (!err && c->hold.len > plen)
+			err = buf_append(&fwd, c->hold.data + plen, c->hold.len - plen);
+		if (!err)
+			err = open_upstream(c, (long long)fwd.len, NULL, false);
+		if (err) {
+			buf_release(&fwd);
+			fail_request(c, 502, "Bad Gateway", "cannot reach the upstream git server");
+			return;
+		}
+		up_send_body(c, fwd.data, fwd.len);
+		up_end_body(c);
+		buf_release(&fwd);
+		return;
+	}
+	if (!c->up) {
+		/* Stream mode whose command block never completed (a
+		 * delete-only push ending right after the flush). */
+		decide_strip(c);
+		if (open_upstream(c, -1, NULL, false) != 0) {
+			fail_request(c, 502, "Bad Gateway", "cannot reach the upstream git server");
+			return;
+		}
+		{
+			struct buf prefix;
+
+			buf_init(&prefix, LIMIT_COMMAND_BLOCK_BYTES + 65536);
+			push_session_forward_prefix(c->push, c->strip_options, &prefix);
+			up_send_body(c, prefix.data, prefix.len);
+			buf_release(&prefix);
+		}
+	}
+	up_send_body(c, c->tail, c->tail_len);
+	c->tail_len = 0;
+	up_end_body(c);
+}
+
+/* Sends the push reply: ours (blocked) or the upstream's, with our
+ * warning pkts in front. */
+static void finish_gate_reply(struct conn *c)
+{
+	if (c->blocked) {
+		struct buf h;
+
+		buf_init(&h, 1024);
+		buf_printf(&h, "HTTP/1.1 200 OK\r\nContent-Type: application/x-git-receive-pack-result\r\n"
+			   "Cache-Control: no-cache\r\nContent-Length: %zu\r\nConnection: %s\r\n\r\n",
+			   c->gate_reply.len, c->keepalive ? "keep-alive" : "close");
+		endpoint_write(c->cl, h.data, h.len);
+		endpoint_write(c->cl, c->gate_reply.data, c->gate_reply.len);
+		buf_release(&h);
+		c->response_started = true;
+		c->resp_done = true;
+		return;
+	}
+	/* Warnings go first: git prints band-2 lines as they come, and the
+	 * report (band 1) follows. */
+	send_response_head(c, (long long)(c->gate_reply.len + c->collected.len));
+	endpoint_write(c->cl, c->gate_reply.data, c->gate_reply.len);
+	endpoint_write(c->cl, c->collected.data, c->collected.len);
+}
+
+/* --- requests ------------------------------------------------------------- */
+
+static void route_request(struct conn *c)
+{
+	const struct http1_head *h = http1_head_peek(&c->reqp);
+	char *q;
+
+	c->method = xstrndup(h->method, h->method_len);
+	c->target = xstrndup(h->target, h->target_len);
+	c->path = xstrdup(c->target);
+	q = strchr(c->path, '?');
+	if (q) {
+		c->query = xstrdup(q + 1);
+		*q = '\0';
+	}
+	c->user = basic_user(h);
+	c->ctype = dup_field(h, "Content-Type");
+	c->cenc = dup_field(h, "Content-Encoding");
+	c->gitproto = dup_field(h, "Git-Protocol");
+	c->keepalive = h->keep_alive;
+	c->is_head = http1_method_is(h, "HEAD");
+	c->req_framing = http1_request_body(h);
+	c->req_left = h->content_length;
+	c->route = ROUTE_PASS;
+	if (http1_method_is(h, "POST") && ends_with(c->path, "/git-receive-pack"))
+		c->route = ROUTE_RECEIVE;
+	else if (http1_method_is(h, "GET") && ends_with(c->path, "/info/refs") && c->query &&
+		 strstr(c->query, "service=git-receive-pack"))
+		c->route = ROUTE_ADVERT;
+}
+
+static void start_request(struct conn *c)
+{
+	const struct http1_head *h = http1_head_peek(&c->reqp);
+	int err = 0;
+
+	route_request(c);
+	if (!c->method || !c->target || !c->path) {
+		gate_fail(c, "out of memory");
+		return;
+	}
+	if (h->expect_other) {
+		send_simple(c, 417, "Expectation Failed", "text/plain", "", 0, true);
+		conn_close(c);
+		return;
+	}
+	if (c->req_framing == HTTP1_BODY_CHUNKED)
+		dec_chunked.init(&c->req_chunk, NULL);
+	c->st = CS_BODY;
+	if (c->route == ROUTE_RECEIVE) {
+		err = gate_start(c);
+		if (err == ERR_UNSUPPORTED) {
+			fail_request(c, 415, "Unsupported Media Type",
+				     "only one gzip or deflate content coding is supported on pushes");
+			return;
+		}
+	} else if (c->srv->up.cgi) {
+		err = open_upstream(c, c->req_framing == HTTP1_BODY_LENGTH ? (long long)c->req_left
+				    : c->req_framing == HTTP1_BODY_NONE ? 0 : -1, c->cenc,
+				    c->route == ROUTE_ADVERT);
+	} else {
+		err = open_upstream(c, c->req_framing == HTTP1_BODY_LENGTH ? (long long)c->req_left
+				    : c->req_framing == HTTP1_BODY_NONE ? 0 : -1, c->cenc,
+				    c->route == ROUTE_ADVERT);
+	}
+	if (err) {
+		char text[512];
+
+		snprintf(text, sizeof(text), "cannot reach the upstream git server%s%s: %s",
+			 c->srv->up.cgi ? "" : " ", c->srv->up.cgi ? "" : c->srv->up.host,
+			 err_str(err));
+		fail_request(c, 502, "Bad Gateway", text);
+		return;
+	}
+	/* We read the body ourselves, so we answer 100-continue ourselves. */
+	if (h->expect_continue && c->req_framing != HTTP1_BODY_NONE)
+		endpoint_write(c->cl, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	if (c->req_framing == HTTP1_BODY_NONE ||
+	    (c->req_framing == HTTP1_BODY_LENGTH && c->req_left == 0)) {
+		c->req_done = true;
+		if (c->route == ROUTE_RECEIVE)
+			gate_body_end(c);
+		else
+			up_end_body(c);
+	}
+}
+
+static int pass_body(void *arg, const uint8_t *p, size_t n)
+{
+	struct conn *c = arg;
+
+	if (c->route == ROUTE_RECEIVE)
+		return gate_body(c, p, n);
+	up_send_body(c, p, n);
+	return 0;
+}
+
+/* Request body bytes from the client, per the request's framing. */
+static void process_body(struct conn *c)
+{
+	struct evbuffer *in = c->cl->in;
+
+	while (!c->dead && c->st == CS_BODY && !c->req_done && evbuffer_get_length(in) > 0) {
+		size_t n = MIN(evbuffer_get_length(in), (size_t)CONN_IN_CAP);
+		const uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
+		int err = 0;
+
+		if (c->req_framing == HTTP1_BODY_LENGTH) {
+			size_t take = (size_t)MIN((uint64_t)n, c->req_left);
+
+			err = pass_body(c, p, take);
+			evbuffer_drain(in, take);
+			c->req_left -= take;
+			if (c->req_left == 0)
+				c->req_done = true;
+		} else {
+			struct dec_sink sink = { pass_body, c };
+			struct dec_result r = dec_chunked.feed(&c->req_chunk, p, n, &sink);
+
+			if (r.status == DEC_ERR)
+				err = r.err ? r.err : ERR_SYNTAX;
+			evbuffer_drain(in, r.consumed);
+			if (r.status == DEC_STOP)
+				c->req_done = true;
+		}
+		if (err) {
+			if (c->route == ROUTE_RECEIVE && err == ERR_LIMIT)
+				fail_request(c, 413, "Payload Too Large",
+					     "push body above the gate's hold limit");
+			else if (c->route == ROUTE_RECEIVE && err != ERR_NOMEM)
+				fail_request(c, 400, "Bad Request", "malformed request body");
+			else
+				gate_fail(c, err_str(err));
+			return;
+		}
+		if (c->req_done) {
+			if (c->route == ROUTE_RECEIVE)
+				gate_body_end(c);
+			else
+				up_end_body(c);
+		}
+	}
+	/* Back-pressure towards the client. */
+	if (!c->dead && c->st == CS_BODY && c->up && endpoint_pending(c->up) > CONN_BACKPRESSURE)
+		endpoint_want_read(c->cl, false);
+}
+
+static int start_head_parser(struct conn *c)
+{
+	struct http1_params hp = { HTTP1_REQUEST, NULL, NULL, 0, 0 };
+	int err = http1_decoder.init(&c->reqp, &hp);
+
+	c->reqp_live = err == 0;
+	c->st = CS_HEAD;
+	return err;
+}
+
+/* After the response has been sent: next request or close. */
+static void request_complete(struct conn *c)
+{
+	if (c->dead || c->st == CS_CLOSING)
+		return;
+	if (!c->resp_done)
+		return;
+	if (!c->req_done || !c->keepalive) {
+		conn_close(c);
+		return;
+	}
+	clear_request(c);
+	if (start_head_parser(c) != 0) {
+		conn_close(c);
+		return;
+	}
+	endpoint_want_read(c->cl, true);
+	/* A pipelined request may already be buffered. */
+	if (evbuffer_get_length(c->cl->in))
+		process_client(c);
+}
+
+static void process_client(struct conn *c)
+{
+	struct evbuffer *in = c->cl->in;
+
+	while (!c->dead && c->st == CS_HEAD && evbuffer_get_length(in) > 0) {
+		size_t n = MIN(evbuffer_get_length(in), (size_t)LIMIT_HTTP_HEAD_BYTES + 4);
+		const uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
+		struct dec_result r = http1_decoder.feed(&c->reqp, p, n, NULL);
+
+		if (r.status == DEC_ERR) {
+			char text[200];
+
+			snprintf(text, sizeof(text), "bad request head: %s",
+				 http1_why_str(http1_why(&c->reqp)));
+			fail_request(c, r.err == ERR_LIMIT ? 431 : 400,
+				     r.err == ERR_LIMIT ? "Request Header Fields Too Large" : "Bad Request",
+				     text);
+			return;
+		}
+		evbuffer_drain(in, r.consumed);
+		if (r.status == DEC_STOP)
+			start_request(c);
+	}
+	if (!c->dead && c->st == CS_BODY)
+		process_body(c);
+	if (!c->dead && c->st == CS_DRAIN)
+		evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void reset_idle(struct conn *c)
+{
+	struct timeval tv = { c->srv->cfg.idle_timeout_ms / 1000,
+			      (c->srv->cfg.idle_timeout_ms % 1000) * 1000 };
+
+	evtimer_add(c->idle, &tv);
+}
+
+static void on_client_read(struct endpoint *ep, void *arg)
+{
+	struct conn *c = arg;
+
+	reset_idle(c);
+	if (ep->err || ep->eof) {
+		if (ep->err)
+			log_conn(c, "client: %s", ep->errtext);
+		/* A client that goes away mid-push: the upstream body is never
+		 * completed, so nothing is applied (git-gate.md §6). */
+		if (evbuffer_get_length(ep->in))
+			process_client(c);
+		if (!c->dead && (ep->err || c->st != CS_CLOSING))
+			c->dead = true;
+	} else {
+		process_client(c);
+	}
+	if (c->dead)
+		conn_free(c);
+}
+
+static void on_client_drain(struct endpoint *ep, void *arg)
+{
+	struct conn *c = arg;
+
+	UNUSED(ep);
+	if (c->st == CS_CLOSING) {
+		c->dead = true;
+	} else if (c->up && !c->collect) {
+		endpoint_want_read(c->up, true);
+	}
+	if (c->dead)
+		conn_free(c);
+}
+
+static void on_client_event(struct endpoint *ep, void *arg)
+{
+	struct conn *c = arg;
+
+	if (ep->err) {
+		log_conn(c, "TLS handshake failed: %s", ep->errtext);
+		c->dead = true;
+		conn_free(c);
+	}
+}
+
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	UNUSED(fd);
+	UNUSED(what);
+	log_conn(c, "idle timeout");
+	conn_free(c);
+}
+
+static void conn_free(struct conn *c)
+{
+	clear_request(c);
+	if (c->idle)
+		event_free(c->idle);
+	if (c->cl)
+		endpoint_free(c->cl);
+	c->w->conns--;
+	xfree(c);
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct tls_conn *tls = NULL;
+	struct conn *c;
+	int fd, one = 1;
+
+	UNUSED(what);
+	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (w->conns >= w->srv->cfg.max_connections || w->srv->stopping) {
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c = xcalloc(1, sizeof(*c));
+	if (!c || tls_conn_new(w->srv->tls, fd, NULL, &tls) != 0) {
+		xfree(c);
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->srv = w->srv;
+	w->conns++;
+	if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer, sizeof(c->peer));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer, sizeof(c->peer));
+	c->idle = evtimer_new(w->base, on_idle, c);
+	if (!c->idle || endpoint_new(w->base, fd, fd, true, tls, CONN_IN_CAP, &c->cl) != 0 ||
+	    start_head_parser(c) != 0) {
+		if (!c->cl) {
+			tls_conn_free(tls);
+			close(fd);
+		}
+		conn_free(c);
+		return;
+	}
+	c->cl->on_read = on_client_read;
+	c->cl->on_drain = on_client_drain;
+	c->cl->on_event = on_client_event;
+	c->cl->arg = c;
+	reset_idle(c);
+}
+
+int conn_worker_start(struct worker *w)
+{
+	w->accept_ev = event_new(w->base, w->listen_fd, EV_READ | EV_PERSIST, on_accept, w);
+	if (!w->accept_ev)
+		return ERR_NOMEM;
+	return event_add(w->accept_ev, NULL) == 0 ? 0 : ERR_IO;
+}

@@ -1,0 +1,173 @@
+/*
+ * gate.c - policy and bypass -> verdict; messages; audit.
+ */
+#include "core/base/api.h"
+#include "core/base/buf.h"
+#include "core/report/gitmsg.h"
+#include "core/verdict/verdict.h"
+#include "netproxy/audit.h"
+#include "netproxy/gate.h"
+
+#include <stdio.h>
+
+static const char *option_value(struct push_session *ps, const char *key)
+{
+	size_t n, i, kl = strlen(key);
+	const char *const *opts = push_session_options(ps, &n);
+
+	for (i = 0; i < n; i++)
+		if (strncmp(opts[i], key, kl) == 0 && opts[i][kl] == '=')
+			return opts[i] + kl + 1;
+	return NULL;
+}
+
+static bool valid_bypass_reason(const char *r)
+{
+	return strcmp(r, "false-positive") == 0 || strcmp(r, "used-in-tests") == 0 ||
+	       strcmp(r, "will-fix-later") == 0;
+}
+
+/* Limit and parse reasons go through the policy's `limits` action, time
+ * through fail-open/closed. */
+static enum verdict_action reason_action(const struct policy *p, enum verdict_reason r)
+{
+	if (r == VR_BUDGET_TIME)
+		return p->fail_open ? ACTION_WARN : ACTION_REJECT;
+	if (r == VR_INTERNAL)
+		return ACTION_REJECT;
+	return p->limits;
+}
+
+void gate_decide(const struct gate_context *gc, struct push_session *ps,
+		 struct gate_decision *d)
+{
+	const struct policy *p = config_policy_for(&gc->srv->cfg, gc->repo);
+	const char *bypass = option_value(ps, "sluice.bypass");
+	struct push_finding *f;
+	size_t nf, i, n_cmds;
+	enum verdict_action action = ACTION_ALLOW;
+	struct audit_record rec;
+	uint64_t objects = 0, bytes = 0;
+	bool want_bypass = false;
+
+	memset(d, 0, sizeof(*d));
+	audit_incident_id(d->incident);
+	d->reason = push_session_reason(ps, &d->detail);
+	f = push_session_findings(ps, &nf);
+
+	if (bypass) {
+		if (!valid_bypass_reason(bypass))
+			snprintf(d->bypass_refused, sizeof(d->bypass_refused),
+				 "unknown bypass reason '%.40s' (use " GATE_BYPASS_REASONS ")", bypass);
+		else if (!policy_may_bypass(p, gc->user))
+			snprintf(d->bypass_refused, sizeof(d->bypass_refused),
+				 gc->user ? "user '%.40s' may not bypass in this repository"
+					  : "bypass needs an authenticated user%.0s", gc->user ? gc->user : "");
+		else
+			want_bypass = true;
+	}
+	for (i = 0; i < nf; i++) {
+		f[i].action = f[i].kind == PF_SECRET ? policy_secret_action(p, f[i].tier)
+						     : policy_iac_action(p, f[i].severity);
+		if (f[i].status == PF_SUPPRESSED)
+			continue;
+		if (want_bypass && f[i].action == ACTION_REJECT) {
+			f[i].status = PF_BYPASSED;
+			d->bypass = bypass;
+			continue;
+		}
+		action = verdict_max(action, f[i].action);
+		if (f[i].action >= ACTION_WARN && d->reason == VR__COUNT)
+			d->reason = f[i].kind == PF_IAC ? VR_IAC_FINDING :
+				    f[i].action == ACTION_REJECT ? VR_SECRET_FOUND : VR_SECRET_WARN;
+	}
+	if (d->reason != VR__COUNT && d->reason != VR_SECRET_FOUND && d->reason != VR_SECRET_WARN &&
+	    d->reason != VR_IAC_FINDING)
+		action = verdict_max(action, reason_action(p, d->reason));
+	/* Secret reasons may have been set by an IaC finding first. */
+	for (i = 0; i < nf; i++)
+		if (f[i].status == PF_OPEN && f[i].action == ACTION_REJECT)
+			d->reason = f[i].kind == PF_IAC ? VR_IAC_FINDING : VR_SECRET_FOUND;
+	if (gc->verdict_ms > (double)gc->srv->cfg.verdict_deadline_ms) {
+		d->budget_exceeded = true;
+		if (d->reason == VR__COUNT || action < ACTION_REJECT)
+			d->reason = VR_BUDGET_TIME;
+		action = verdict_max(action, reason_action(p, VR_BUDGET_TIME));
+	}
+	d->action = policy_finalize(p, action);
+
+	memset(&rec, 0, sizeof(rec));
+	push_session_counts(ps, &objects, &bytes);
+	rec.incident = d->incident;
+	rec.client = gc->client;
+	rec.user = gc->user;
+	rec.repo = gc->repo;
+	rec.cmds = push_session_commands(ps, &n_cmds);
+	rec.n_cmds = n_cmds;
+	rec.action = d->action;
+	rec.reason = d->reason;
+	rec.detail = d->detail ? d->detail : (d->bypass_refused[0] ? d->bypass_refused : NULL);
+	rec.findings = f;
+	rec.n_findings = nf;
+	rec.bypass = d->bypass;
+	rec.note = option_value(ps, "sluice.note");
+	rec.generation = gc->generation;
+	rec.objects = objects;
+	rec.bytes = bytes;
+	rec.scan_ms = gc->scan_ms;
+	rec.verdict_ms = gc->verdict_ms;
+	rec.budget_exceeded = d->budget_exceeded;
+	if (gc->srv->audit)
+		audit_write(gc->srv->audit, &rec);
+}
+
+static void opts_for(const struct gate_context *gc, struct push_session *ps,
+		     const struct gate_decision *d, struct gitmsg_opts *o)
+{
+	const struct policy *p = config_policy_for(&gc->srv->cfg, gc->repo);
+
+	o->sideband = push_session_has_cap(ps, "side-band-64k");
+	o->max_findings = gc->srv->cfg.max_findings_shown;
+	o->bypass_allowed = p->bypass == BYPASS_ANYONE || (p->bypass == BYPASS_USERS && gc->user);
+	o->incident = d->incident;
+}
+
+int gate_reject_body(const struct gate_context *gc, struct push_session *ps,
+		     const struct gate_decision *d, struct buf *out)
+{
+	struct gitmsg_opts o;
+	struct push_finding *f;
+	const struct push_command *cmds;
+	size_t nf, nc;
+	const char *detail = d->detail;
+
+	opts_for(gc, ps, d, &o);
+	f = push_session_findings(ps, &nf);
+	cmds = push_session_commands(ps, &nc);
+	if (d->bypass_refused[0] && !detail)
+		detail = d->bypass_refused;
+	return gitmsg_reject(out, cmds, nc, f, nf,
+			     d->reason == VR__COUNT ? VR_INTERNAL : d->reason, detail, &o);
+}
+
+int gate_warning_pkts(const struct gate_context *gc, struct push_session *ps,
+		      const struct gate_decision *d, struct buf *out)
+{
+	struct gitmsg_opts o;
+	struct push_finding *f;
+	size_t nf;
+	char note[200];
+
+	opts_for(gc, ps, d, &o);
+	f = push_session_findings(ps, &nf);
+	note[0] = '\0';
+	if (d->bypass)
+		snprintf(note, sizeof(note), "push accepted with bypass '%s'; recorded as incident %s",
+			 d->bypass, d->incident);
+	else if (d->budget_exceeded)
+		snprintf(note, sizeof(note), "scan did not finish in time; push let through "
+			 "(fail-open), incident %s", d->incident);
+	else if (d->bypass_refused[0])
+		snprintf(note, sizeof(note), "%s", d->bypass_refused);
+	return gitmsg_warnings(out, f, nf, note[0] ? note : NULL, &o);
+}

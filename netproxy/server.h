@@ -1,0 +1,57 @@
+/*
+ * server.h - what every worker of `sluice serve` shares, and the
+ * per-worker state.  The server struct is read-only after start except
+ * the rule snapshot holder (rules/snapshot.h: its own lock) and the audit
+ * log (its own lock).
+ */
+#ifndef SLUICE_NETPROXY_SERVER_H
+#define SLUICE_NETPROXY_SERVER_H
+
+#include "core/base/api.h"
+#include "netproxy/config.h"
+#include "netproxy/tls.h"
+#include "rules/snapshot.h"
+
+#include <event2/event.h>
+#include <pthread.h>
+
+struct upstream_target {
+	bool cgi;			/* embedded git http-backend */
+	bool tls;			/* https */
+	char host[256];
+	char port[8];
+	char prefix[512];		/* path prefix, "" or "/git" */
+	char repos[1024];		/* CGI: GIT_PROJECT_ROOT */
+	char host_header[300];		/* host[:port] for the Host field */
+};
+
+/* "http(s)://host[:port][/prefix]" or "" (CGI).  0 or ERR_SYNTAX. */
+int upstream_target_parse(const char *url, const char *repos_dir, struct upstream_target *t);
+
+struct audit_log;
+
+struct server {
+	struct sluice_config cfg;		/* parsed config */
+	struct upstream_target up;		/* where requests go */
+	struct tls_ctx *tls;			/* client-facing */
+	struct tls_ctx *up_tls;			/* https upstream, or NULL */
+	struct snapshot_holder *rules;		/* current rule snapshot */
+	struct audit_log *audit;		/* DATA/audit.jsonl + syslog */
+	char spool_dir[1100];			/* DATA/spool */
+	volatile int stopping;			/* set once, by the main thread */
+};
+
+struct worker {
+	struct server *srv;		/* shared */
+	struct event_base *base;	/* this thread's loop */
+	int listen_fd;			/* SO_REUSEPORT socket of this worker */
+	struct event *accept_ev;
+	unsigned conns;			/* open connections */
+	unsigned id;
+	pthread_t thread;
+};
+
+/* Accepts connections on w->listen_fd (conn.c). */
+int conn_worker_start(struct worker *w);
+
+#endif
