@@ -346,13 +346,17 @@ static void cache_evict_tail(struct pack_parser *p)
 	c->free_head = n;
 }
 
-/* Takes ownership of data: keeps it as entry e's content or frees it. */
-static void cache_insert(struct pack_parser *p, uint32_t e, uint8_t *data, size_t len)
+/* Takes ownership of data: keeps it as entry e's content or frees it.
+ * Objects above max_obj are kept only when `proven` (just rebuilt because
+ * a delta needed it), and then up to half the cache: a large base with many
+ * deltas must not be re-inflated for each of them. */
+static void cache_insert(struct pack_parser *p, uint32_t e, uint8_t *data, size_t len,
+			 bool proven)
 {
 	struct base_cache *c = &p->cache;
 	uint32_t n;
 
-	if (len > c->max_obj || !c->max_bytes || p->ents[e].cache) {
+	if (len > (proven ? c->max_bytes / 2 : c->max_obj) || !c->max_bytes || p->ents[e].cache) {
 		xfree(data);
 		return;
 	}
@@ -557,7 +561,7 @@ static int reinflate(struct pack_parser *p, uint32_t e, uint8_t *dst, uint64_t s
 static void content_put(struct pack_parser *p, struct content *c)
 {
 	if (c->owned)
-		cache_insert(p, c->entry, c->data, c->len);
+		cache_insert(p, c->entry, c->data, c->len, true);
 	c->data = NULL;
 	c->owned = false;
 }
@@ -736,7 +740,7 @@ static int resolve_delta(struct pack_parser *p, uint32_t e, const uint8_t *delta
 	p->st.deltas++;
 	if (x->depth > p->st.max_depth_seen)
 		p->st.max_depth_seen = x->depth;
-	cache_insert(p, e, res, rlen);
+	cache_insert(p, e, res, rlen, false);
 	return 0;
 out:
 	xfree(res);
@@ -1088,7 +1092,7 @@ static int object_done(struct pack_parser *p)
 			uint8_t *o = p->obuf;
 
 			p->obuf = NULL;
-			cache_insert(p, p->cur, o, (size_t)x->size);
+			cache_insert(p, p->cur, o, (size_t)x->size, false);
 		}
 	}
 	if (p->nents == p->count) {
