@@ -1056,7 +1056,9 @@ decide:
 	gc.verdict_ms = elapsed_ms(&c->t_body_end, &now);
 	gate_decide(&gc, c->push, &c->dec);
 	c->decided = true;
-	log_conn(c, "push to %s: %s (%s), incident %s, %.1f ms after the last byte", repo,
+	log_conn(c, "push to %s (%s, %llu body bytes): %s (%s), incident %s, %.1f ms after the "
+		 "last byte", repo, c->gmode == GATE_HOLD_WHOLE ? "held whole" : "streamed",
+		 (unsigned long long)c->decoded,
 		 c->dec.action == ACTION_REJECT ? "REJECT" : c->dec.action == ACTION_WARN ? "warn"
 											: "allow",
 		 c->dec.reason < VR__COUNT ? verdict_reason_id(c->dec.reason) : "clean",
