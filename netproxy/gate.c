@@ -3,6 +3,7 @@
  */
 #include "core/base/api.h"
 #include "core/base/buf.h"
+#include "core/base/err.h"
 #include "core/report/gitmsg.h"
 #include "core/verdict/verdict.h"
 #include "netproxy/audit.h"
@@ -146,6 +147,13 @@ int gate_reject_body(const struct gate_context *gc, struct push_session *ps,
 	cmds = push_session_commands(ps, &nc);
 	if (d->bypass_refused[0] && !detail)
 		detail = d->bypass_refused;
+	if (d->bypass_refused[0]) {
+		char text[200];
+
+		snprintf(text, sizeof(text), "error: bypass refused: %s", d->bypass_refused);
+		if (gitmsg_line(out, &o, text) != 0)
+			return ERR_LIMIT;
+	}
 	return gitmsg_reject(out, cmds, nc, f, nf,
 			     d->reason == VR__COUNT ? VR_INTERNAL : d->reason, detail, &o);
 }

@@ -36,6 +36,11 @@ static int line(struct buf *out, const char *fmt, ...)
 	return pktline_encode_band(out, 2, text, n);
 }
 
+int gitmsg_line(struct buf *out, const struct gitmsg_opts *o, const char *text)
+{
+	return o->sideband ? line(out, "%s", text) : 0;
+}
+
 static const char *sev_name(enum rule_severity s)
 {
 	static const char *const n[] = { "critical", "high", "medium", "low", "info" };

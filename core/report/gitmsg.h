@@ -37,6 +37,10 @@ int gitmsg_reject(struct buf *out, const struct push_command *cmds, size_t n_cmd
 int gitmsg_warnings(struct buf *out, const struct push_finding *f, size_t nf,
 		    const char *note, const struct gitmsg_opts *o);
 
+/* One band-2 line (sanitized, cut to GITMSG_COLUMNS); nothing without
+ * side-band. */
+int gitmsg_line(struct buf *out, const struct gitmsg_opts *o, const char *text);
+
 /* The one-line ng reason: `secret <RULE> in <path>:<line>`,
  * `<n> findings, first <RULE> in <path>:<line>`, or the reason text. */
 int gitmsg_ng_reason(struct buf *out, const struct push_finding *f, size_t nf,

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# -o sluice.bypass=<reason>: accepted, applied, recorded in the audit log;
+# an unknown reason is refused; a policy that names users refuses
+# anonymous bypasses; warn-tier findings pass with remote: warnings.
+. "$(dirname "$0")/lib.sh"
+
+start_gate
+new_upstream_repo app
+git init -q -b main "$WORK/w"
+git_user "$WORK/w"
+git -C "$WORK/w" remote add origin "$GATE/app.git"
+echo "# app" > "$WORK/w/README.md"
+git -C "$WORK/w" add -A
+git -C "$WORK/w" commit -qm init
+git -C "$WORK/w" push -q origin main || fail "initial push"
+
+TOKEN=$(github_token 5)
+echo "token: $TOKEN" > "$WORK/w/fixture.yaml"
+git -C "$WORK/w" add -A
+git -C "$WORK/w" commit -qm "test fixture"
+
+set +e
+git -C "$WORK/w" push -o sluice.bypass=because origin main > "$WORK/bad.out" 2>&1
+rc=$?
+set -e
+[ "$rc" != 0 ] || fail "an unknown bypass reason must not bypass"
+grep -q "unknown bypass reason" "$WORK/bad.out" || fail "unknown reason not explained: $(cat "$WORK/bad.out")"
+ok "unknown bypass reason refused with an explanation"
+
+git -C "$WORK/w" push -o sluice.bypass=used-in-tests -o sluice.note=JIRA-123 origin main > "$WORK/ok.out" 2>&1 ||
+	fail "bypass push: $(cat "$WORK/ok.out")"
+grep -q "push accepted with bypass 'used-in-tests'" "$WORK/ok.out" || fail "bypass not announced: $(cat "$WORK/ok.out")"
+[ "$(git -C "$WORK/upstream/app.git" rev-parse main)" = "$(git -C "$WORK/w" rev-parse main)" ] || fail "bypass push not applied"
+line=$(grep '"bypass":"used-in-tests"' "$DATA/audit.jsonl" | tail -1)
+[ -n "$line" ] || fail "bypass not audited"
+echo "$line" | grep -q '"note":"JIRA-123"' || fail "note not audited"
+echo "$line" | grep -q '"status":"bypassed"' || fail "finding not marked bypassed in the audit"
+echo "$line" | grep -q '"path":"fixture.yaml"' || fail "finding path not audited"
+echo "$line" | grep -q "$TOKEN" && fail "audit holds the secret"
+ok "bypass accepted, applied and audited with reason, note and finding"
+
+# Policy: only listed users may bypass; anonymous pushes are refused.
+kill "$SL_PID"; wait "$SL_PID" 2>/dev/null || true
+start_sluice --upstream "http://127.0.0.1:$UP_PORT/git" --set "repo.app.git.bypass=users:alice"
+git -C "$WORK/w" remote set-url origin "$GATE/app.git"
+TOKEN2=$(github_token 6)
+echo "token: $TOKEN2" > "$WORK/w/fixture2.yaml"
+git -C "$WORK/w" add -A
+git -C "$WORK/w" commit -qm "second fixture"
+set +e
+git -C "$WORK/w" push -o sluice.bypass=false-positive origin main > "$WORK/anon.out" 2>&1
+rc=$?
+set -e
+[ "$rc" != 0 ] || fail "anonymous bypass must be refused under users:alice"
+grep -q "bypass needs an authenticated user" "$WORK/anon.out" || fail "refusal not explained: $(cat "$WORK/anon.out")"
+ok "per-repository bypass policy refuses an anonymous bypass"
+
+# Warn tier: a generic password assignment passes with remote: warnings.
+git -C "$WORK/w" reset -q --hard HEAD~1
+printf 'db:\n  password: "Zq8vLm2Rt9Xw4Kp7"\n' > "$WORK/w/settings.yaml"
+git -C "$WORK/w" add -A
+git -C "$WORK/w" commit -qm settings
+git -C "$WORK/w" push origin main > "$WORK/warn.out" 2>&1 || fail "warn-tier push refused: $(cat "$WORK/warn.out")"
+grep -q "remote: warning: sluice" "$WORK/warn.out" || fail "no warning lines: $(cat "$WORK/warn.out")"
+grep -q "settings.yaml:2" "$WORK/warn.out" || fail "warning without path:line: $(cat "$WORK/warn.out")"
+ok "warn-tier finding passes with remote: warnings"
+done_tests
