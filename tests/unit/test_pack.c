@@ -701,6 +701,30 @@ static void test_corrupt_zlib(void **state)
 	pb_trailer(&b);
 	expect_fail(NULL, &b.out, ERR_INFLATE, PACK_LIMIT_NONE);
 	pb_release(&b);
+	/* damaged deflate data in the middle of a large stream: wherever
+	 * zlib notices, the error position must not depend on the split */
+	for (k = 0; k < 6; k++) {
+		uint8_t big[60000];
+		size_t j, start;
+		struct splitfeed_outcome o;
+		struct cfg c;
+
+		for (j = 0; j < sizeof(big); j++)
+			big[j] = (uint8_t)("abcdefgh"[(j * 7 + j / 101) % 8] ^ (j % 251 == 0));
+		pb_init(&b, PACK_HASH_SHA1);
+		pb_header(&b, 2, 1);
+		pb_obj_header(&b, PACK_OBJ_BLOB, sizeof(big));
+		start = b.out.len;
+		pb_zlib(&b, big, sizeof(big));
+		b.out.data[start + 10 + (b.out.len - start - 20) * k / 6] ^= (uint8_t)(0x10 << (k % 4));
+		pb_trailer(&b);
+		cfg_init(&c, PACK_HASH_SHA1);
+		check_splits(&c, &b.out, &o);
+		assert_int_equal(o.status, DEC_ERR);
+		assert_true(o.err == ERR_INFLATE || o.err == ERR_SYNTAX);
+		buf_release(&o.out);
+		pb_release(&b);
+	}
 	/* damaged zlib header */
 	pb_init(&b, PACK_HASH_SHA1);
 	pb_header(&b, 2, 1);
@@ -1278,6 +1302,28 @@ static void test_git_packs(void **state)
 	assert_true(nref > 10);
 	assert_int_equal(nofs, 0);
 	check_git_pack(repo, ref_pack, idx, PACK_HASH_SHA1, false);
+
+	/* a thin pack (what no-thin prevents): bases outside the pack */
+	snprintf(ref_pack, sizeof(ref_pack), "%s/thin.pack", dir);
+	assert_int_equal(pb_sh("printf 'HEAD\\n^HEAD~1\\n' | git -C '%s' pack-objects --revs --thin "
+			       "--stdout -q >'%s'", repo, ref_pack), 0);
+	{
+		struct buf thin;
+		struct rec r;
+		struct cfg c;
+		struct dec_result res;
+
+		assert_int_equal(test_read_file(ref_pack, &thin), 0);
+		assert_true(thin.len > 32);
+		cfg_init(&c, PACK_HASH_SHA1);
+		res = run_rec(&c.prm, thin.data, thin.len, &r, NULL);
+		assert_int_equal(res.status, DEC_ERR);
+		assert_int_equal(res.err, ERR_BASE_MISSING);
+		assert_true(r.n > 0);	/* whole objects were still reported */
+		rec_free(&r);
+		expect_fail(NULL, &thin, ERR_BASE_MISSING, PACK_LIMIT_NONE);
+		buf_release(&thin);
+	}
 	buf_release(&out);
 	pb_rmtree(dir);
 }
