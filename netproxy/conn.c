@@ -809,9 +809,16 @@ static void process_upstream(struct conn *c)
 		} else if (!c->resp_head_done) {
 			char text[512];
 
-			snprintf(text, sizeof(text), "upstream git server %s: %s",
-				 c->srv->up.cgi ? "(embedded git http-backend)" : c->srv->up.host,
-				 c->up->err ? c->up->errtext : "closed the connection without a response");
+			if (c->srv->up.cgi)
+				snprintf(text, sizeof(text), "the embedded git http-backend ended without "
+					 "a response%s%s", c->up->err ? ": " : "",
+					 c->up->err ? c->up->errtext : "");
+			else if (c->up->err)
+				snprintf(text, sizeof(text), "cannot reach the upstream git server %s:%s: %s",
+					 c->srv->up.host, c->srv->up.port, c->up->errtext);
+			else
+				snprintf(text, sizeof(text), "the upstream git server %s:%s closed the "
+					 "connection without a response", c->srv->up.host, c->srv->up.port);
 			if (c->route == ROUTE_RECEIVE && c->blocked) {
 				/* We answer a blocked push ourselves anyway. */
 				response_complete(c);
