@@ -8,6 +8,7 @@
 #include "core/base/err-t.h"
 #include "core/base/limits.h"
 #include "core/decode/dec_pktline.h"
+#include "core/decode/receive_pack.h"
 
 struct pkt_at {
 	size_t start;		/* offset of the length digits */
@@ -147,25 +148,14 @@ int advert_rewrite(const uint8_t *in, size_t len, unsigned flags, struct buf *ou
 	}
 	info->had_no_thin = find_cap(caps, caps_len, "no-thin") != SIZE_MAX;
 	info->had_push_options = find_cap(caps, caps_len, "push-options") != SIZE_MAX;
-	at = find_cap(caps, caps_len, "push-cert=");
-	info->had_push_cert = at != SIZE_MAX;
+	info->had_push_cert = find_cap(caps, caps_len, "push-cert=") != SIZE_MAX;
 
-	/* The new payload: name part, caps without push-cert if asked, the
-	 * added caps, the LF. */
+	/* The new payload: name part, caps without push-cert if asked (every
+	 * copy of it), the added caps, the LF. */
 	buf_init(&pl, PKTLINE_MAX_PAYLOAD);
 	err = buf_append(&pl, k.payload, caps_off);
 	if (!err && (flags & ADVERT_DROP_PUSH_CERT) && info->had_push_cert) {
-		size_t e = token_end(caps, caps_len, at);
-		size_t s = at;
-
-		/* Take one separating space with it. */
-		if (s > 0)
-			s--;
-		else if (e < caps_len)
-			e++;
-		err = buf_append(&pl, caps, s);
-		if (!err)
-			err = buf_append(&pl, caps + e, caps_len - e);
+		err = receive_pack_caps_drop(caps, caps_len, "push-cert=", &pl, NULL);
 		info->changed |= ADVERT_DROP_PUSH_CERT;
 	} else if (!err) {
 		err = buf_append(&pl, caps, caps_len);

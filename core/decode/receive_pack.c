@@ -516,39 +516,65 @@ bool receive_pack_is_probe(const uint8_t *body, size_t len)
 	return len == 4 && memcmp(body, "0000", 4) == 0;
 }
 
-/* Appends the first command's payload with the token `cap` removed from
- * its capability list, together with the space before it. */
+static bool cap_matches(const uint8_t *t, size_t n, const char *name, size_t k)
+{
+	if (k && name[k - 1] == '=')
+		return n >= k && memcmp(t, name, k) == 0;
+	return n == k && memcmp(t, name, k) == 0;
+}
+
+int receive_pack_caps_drop(const uint8_t *caps, size_t n, const char *name, struct buf *out,
+			   unsigned *dropped)
+{
+	size_t k = strlen(name), i = 0;
+	bool drop_next_sep = false;
+	unsigned count = 0;
+	int err = 0;
+
+	while (i < n && !err) {
+		size_t sep = i, tok, end;
+
+		while (i < n && caps[i] == ' ')
+			i++;
+		tok = i;
+		while (i < n && caps[i] != ' ' && caps[i] != '\n')
+			i++;
+		end = i;
+		if (end > tok && cap_matches(caps + tok, end - tok, name, k)) {
+			/* A token goes with the separator before it; the first
+			 * one, having none, takes the one after it. */
+			if (sep == tok)
+				drop_next_sep = true;
+			count++;
+		} else {
+			if (!drop_next_sep)
+				err = buf_append(out, caps + sep, tok - sep);
+			drop_next_sep = false;
+			if (!err)
+				err = buf_append(out, caps + tok, end - tok);
+		}
+		if (!err && i < n && caps[i] == '\n') {
+			err = buf_append(out, caps + i, n - i);
+			break;
+		}
+	}
+	if (dropped)
+		*dropped = count;
+	return err;
+}
+
+/* Appends the first command's payload without the capability `cap`. */
 static int first_without_cap(const struct rp_command *c, const char *cap, struct buf *tmp)
 {
 	const uint8_t *p = c->payload, *nul = memchr(p, '\0', c->payload_len);
-	size_t n = c->payload_len, k = strlen(cap), i;
+	size_t head;
+	int err;
 
-	if (!nul || !k)
-		return buf_append(tmp, p, n);
-	i = (size_t)(nul - p) + 1;
-	while (i < n) {
-		size_t s = i, e;
-
-		while (i < n && p[i] != ' ' && p[i] != '\n')
-			i++;
-		e = i;
-		if (e - s == k && memcmp(p + s, cap, k) == 0) {
-			/* Take the separator before the token, or after it when
-			 * the token comes first. */
-			size_t cut_s = s, cut_e = e;
-
-			if (s > (size_t)(nul - p) + 1 && p[s - 1] == ' ')
-				cut_s = s - 1;
-			else if (e < n && p[e] == ' ')
-				cut_e = e + 1;
-			int err = buf_append(tmp, p, cut_s);
-
-			return err ? err : buf_append(tmp, p + cut_e, n - cut_e);
-		}
-		if (i < n)
-			i++;
-	}
-	return buf_append(tmp, p, n);
+	if (!nul || !*cap)
+		return buf_append(tmp, p, c->payload_len);
+	head = (size_t)(nul - p) + 1;
+	err = buf_append(tmp, p, head);
+	return err ? err : receive_pack_caps_drop(p + head, c->payload_len - head, cap, tmp, NULL);
 }
 
 int receive_pack_reencode(const struct receive_pack_request *req, const char *drop_cap,

@@ -201,8 +201,9 @@ bool receive_pack_is_probe(const uint8_t *body, size_t len);
 /*
  * Re-encodes the command block of a complete request for the upstream
  * (git-gate.md §4.2): shallow and command pkts with their payloads as
- * received, except that the capability token drop_cap (e.g.
- * "push-options"; NULL keeps all) is removed from the first command,
+ * received, except that the capability drop_cap (e.g. "push-options";
+ * NULL keeps all; see receive_pack_caps_drop()) is removed from the
+ * first command,
  * then the flush, then (unless drop_options) the push-option pkts and
  * their flush.  Lengths are recomputed.  Appends to out; the PACK bytes
  * are the caller's to append.  0, ERR_STATE (request not complete),
@@ -210,5 +211,16 @@ bool receive_pack_is_probe(const uint8_t *body, size_t len);
  */
 int receive_pack_reencode(const struct receive_pack_request *req, const char *drop_cap,
 			  bool drop_options, struct buf *out);
+
+/*
+ * Appends caps[0..n) (a space-separated capability list, optionally ending
+ * in LF) to out without every token equal to name, or, when name ends in
+ * '=', every token starting with it ("push-cert=").  Each removed token
+ * takes one adjacent separator with it, so the list stays well formed.
+ * *dropped (may be NULL) is set to the number removed.  0, ERR_LIMIT
+ * (out's max) or ERR_NOMEM.
+ */
+int receive_pack_caps_drop(const uint8_t *caps, size_t n, const char *name, struct buf *out,
+			   unsigned *dropped);
 
 #endif

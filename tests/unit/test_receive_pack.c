@@ -661,6 +661,41 @@ static void test_reencode(void **state)
 	buf_release(&in);
 }
 
+static void test_caps_drop(void **state)
+{
+	static const struct {
+		const char *in, *name, *want;
+		unsigned dropped;
+	} cases[] = {
+		{ " a b c", "b", " a c", 1 },
+		{ " a b c\n", "c", " a b\n", 1 },
+		{ "a b c", "a", "b c", 1 },
+		{ "a a b a", "a", "b", 3 },
+		{ "x push-cert=1 y push-cert=2\n", "push-cert=", "x y\n", 2 },
+		{ "push-cert", "push-cert=", "push-cert", 0 },
+		{ "ab b", "a", "ab b", 0 },
+		{ "a  b", "b", "a", 1 },
+		{ "", "a", "", 0 },
+	};
+	size_t i;
+
+	UNUSED(state);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct buf out;
+		unsigned n = 99;
+
+		buf_init(&out, 256);
+		assert_int_equal(receive_pack_caps_drop((const uint8_t *)cases[i].in,
+							strlen(cases[i].in), cases[i].name, &out,
+							&n), 0);
+		assert_int_equal(n, cases[i].dropped);
+		assert_int_equal(out.len, strlen(cases[i].want));
+		if (out.len)
+			assert_memory_equal(out.data, cases[i].want, out.len);
+		buf_release(&out);
+	}
+}
+
 /* Third pkt payload of an advertisement (the first ref). */
 static void first_ref(const uint8_t *b, size_t len, const uint8_t **p, size_t *n)
 {
@@ -849,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_reencode),
+		cmocka_unit_test(test_caps_drop),
 		cmocka_unit_test(test_advert_real),
 		cmocka_unit_test(test_advert_crafted),
 	};
