@@ -1,0 +1,67 @@
+/*
+ * push.h - one receive-pack request body (git-gate.md §3, §5), fed the
+ * decoded body bytes (after chunked and gzip) in pieces of any size:
+ * the command block (commands, capabilities, push options), then the pack,
+ * scanned as it streams (core/push/packscan.h).
+ *
+ * The session never fails hard on bad input: a malformed command block, a
+ * corrupt pack or a limit becomes a verdict reason (push_session_reason),
+ * and the caller refuses the push.  Only ERR_NOMEM is returned as such.
+ *
+ * Life cycle: new -> feed* -> finish -> (read results) -> free.
+ * Caveats: single-threaded; the ruleset and scratch must outlive it.
+ */
+#ifndef SLUICE_PUSH_PUSH_H
+#define SLUICE_PUSH_PUSH_H
+
+#include "core/base/api.h"
+#include "core/base/buf.h"
+#include "core/match/match.h"
+#include "core/pack/pack.h"
+#include "core/push/push-t.h"
+#include "core/verdict/verdict-t.h"
+
+#define PUSH_OPTIONS_MAX 32
+
+struct push_session;
+
+struct push_session_params {
+	const struct ruleset *rs;	/* borrowed */
+	struct match_scratch *sc;	/* borrowed */
+	struct pack_limits limits;	/* copy */
+	const char *spool_dir;		/* pack spool directory */
+};
+
+int push_session_new(const struct push_session_params *p, struct push_session **out);
+void push_session_free(struct push_session *ps);
+
+/* Decoded body bytes.  0, or ERR_NOMEM. */
+int push_session_feed(struct push_session *ps, const uint8_t *p, size_t n);
+/* End of the body. */
+int push_session_finish(struct push_session *ps);
+
+/* The command block has been read (commands, caps, options known). */
+bool push_session_commands_ready(const struct push_session *ps);
+/* Body bytes that belong to the command block (before "PACK"). */
+size_t push_session_prefix_len(const struct push_session *ps);
+/* The command block to forward upstream: unchanged, or with the
+ * push-options capability and the option pkts removed (when sluice
+ * injected push-options and the upstream does not support them). */
+int push_session_forward_prefix(const struct push_session *ps, bool strip_options,
+				struct buf *out);
+
+const struct push_command *push_session_commands(const struct push_session *ps, size_t *n);
+bool push_session_has_cap(const struct push_session *ps, const char *cap);
+/* Push options sent with -o (strings owned by the session). */
+const char *const *push_session_options(const struct push_session *ps, size_t *n);
+bool push_session_is_probe(const struct push_session *ps);	/* body "0000" */
+bool push_session_delete_only(const struct push_session *ps);	/* no pack */
+
+/* After finish: findings with paths and commits (owned by the session),
+ * and the first reason that stopped scanning (VR__COUNT when none). */
+struct push_finding *push_session_findings(struct push_session *ps, size_t *n);
+enum verdict_reason push_session_reason(const struct push_session *ps, const char **detail);
+/* Scanned blob count and bytes. */
+void push_session_counts(const struct push_session *ps, uint64_t *objects, uint64_t *bytes);
+
+#endif
