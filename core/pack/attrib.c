@@ -47,8 +47,9 @@ struct pack_attrib {
 
 	bool collecting;		/* the current object is kept */
 	enum pack_obj_type ctype;	/* its type */
-	uint8_t *cbuf;			/* its content so far */
-	size_t clen, csize;		/* bytes in cbuf / declared size */
+	uint8_t *cbuf;			/* its content so far (commits: the head) */
+	size_t clen, cbuf_cap;		/* bytes in cbuf / allocated */
+	size_t cseen, csize;		/* bytes received / declared size */
 
 	struct tree_rec *trees;		/* trees in arrival order */
 	uint8_t *toids;			/* their ids */
@@ -165,26 +166,35 @@ void pack_attrib_free(struct pack_attrib *a)
 	xfree(a);
 }
 
+/* Commit bytes kept: the header lines we read (tree, parents, author,
+ * committer) come first, so a huge message or signature is not kept. */
+#define COMMIT_HEAD_BYTES (128u * 1024)
+
 int pack_attrib_object_begin(void *ctx, const struct pack_object_info *info)
 {
 	struct pack_attrib *a = ctx;
+	uint64_t keep;
 
 	a->collecting = false;
 	if (info->type != PACK_OBJ_COMMIT && info->type != PACK_OBJ_TREE)
 		return 0;
-	if (a->resolved || info->size > a->max_bytes - a->kept || info->size > SIZE_MAX) {
+	keep = info->type == PACK_OBJ_COMMIT ? MIN(info->size, (uint64_t)COMMIT_HEAD_BYTES)
+					     : info->size;
+	if (a->resolved || keep > a->max_bytes - a->kept || info->size > SIZE_MAX) {
 		note(a, ERR_LIMIT);
 		return 0;
 	}
 	xfree(a->cbuf);
-	a->cbuf = xmalloc((size_t)info->size);
+	a->cbuf = xmalloc((size_t)keep);
 	if (!a->cbuf) {
 		note(a, ERR_NOMEM);
 		return 0;
 	}
-	a->kept += (size_t)info->size;
+	a->kept += (size_t)keep;
+	a->cbuf_cap = (size_t)keep;
 	a->csize = (size_t)info->size;
 	a->clen = 0;
+	a->cseen = 0;
 	a->ctype = info->type;
 	a->collecting = true;
 	return 0;
@@ -195,16 +205,21 @@ int pack_attrib_object_data(void *ctx, const struct pack_object_info *info,
 {
 	struct pack_attrib *a = ctx;
 
+	size_t k;
+
 	UNUSED(info);
 	if (!a->collecting)
 		return 0;
-	if (n > a->csize - a->clen) {
+	if (n > a->csize - a->cseen) {
 		/* the parser never does this; stay bounded anyway */
 		note(a, ERR_SYNTAX);
+		a->collecting = false;
 		return 0;
 	}
-	memcpy(a->cbuf + a->clen, p, n);
-	a->clen += n;
+	a->cseen += n;
+	k = MIN(n, a->cbuf_cap - a->clen);
+	memcpy(a->cbuf + a->clen, p, k);
+	a->clen += k;
 	return 0;
 }
 
@@ -261,18 +276,20 @@ static int add_commit(struct pack_attrib *a, const struct pack_object_info *info
 {
 	const uint8_t *p = a->cbuf, *end = a->cbuf + a->clen;
 	struct commit_rec *c;
-	uint32_t idx, stored;
+	uint32_t idx, stored, old_cap = a->ccap;
 	size_t used;
 	int err;
 
 	if ((err = grow((void **)&a->commits, sizeof(*a->commits), &a->coids, a->oid_len,
 			&a->ccap, a->ncommits + 1)))
 		return err;
-	if (a->ccap > 0) {
+	if (a->ccap != old_cap) {
 		uint8_t *nt = xrealloc(a->ctree, (size_t)a->ccap * a->oid_len);
 
-		if (!nt)
+		if (!nt) {
+			a->ccap = old_cap;	/* ctree still has the old size */
 			return ERR_NOMEM;
+		}
 		a->ctree = nt;
 	}
 	idx = a->ncommits;
@@ -351,20 +368,19 @@ int pack_attrib_object_end(void *ctx, const struct pack_object_info *info)
 	if (!a->collecting)
 		return 0;
 	a->collecting = false;
-	if (a->clen != a->csize) {
+	if (a->cseen != a->csize) {
 		note(a, ERR_SYNTAX);
+		a->kept -= a->cbuf_cap;
 	} else if (a->ctype == PACK_OBJ_TREE) {
 		err = add_tree(a, info);
+		if (err)
+			a->kept -= a->cbuf_cap;
 	} else {
 		err = add_commit(a, info);
-		a->kept -= a->csize;	/* only the small record stays */
+		a->kept -= a->cbuf_cap;	/* only the small record stays */
 	}
-	if (a->cbuf) {
-		if (a->ctype == PACK_OBJ_TREE && err)
-			a->kept -= a->csize;
-		xfree(a->cbuf);
-		a->cbuf = NULL;
-	}
+	xfree(a->cbuf);
+	a->cbuf = NULL;
 	if (err)
 		note(a, err);
 	return 0;

@@ -360,6 +360,27 @@ static void test_oldest_first_and_limits(void **state)
 	assert_false(pack_attrib_lookup(a, &blob, &path, &got));
 	pack_attrib_free(a);
 
+	/* a commit with a 300 KB message: only its head is kept */
+	assert_int_equal(pack_attrib_new(PACK_HASH_SHA1, 64 * 1024 * 4, &a), 0);
+	feed(a, PACK_OBJ_BLOB, "x\n", 2, 0, &blob);
+	n = tree_entry(ent, "100644", "f", &blob);
+	feed(a, PACK_OBJ_TREE, ent, n, 1, &tree);
+	{
+		size_t big = 300 * 1024, hl;
+		char *msg = xmalloc(big);
+
+		assert_non_null(msg);
+		commit_text(msg, big, &tree, 7);
+		hl = strlen(msg);
+		memset(msg + hl, 'm', big - hl);
+		feed(a, PACK_OBJ_COMMIT, msg, big, 2, &commit_old);
+		xfree(msg);
+	}
+	assert_int_equal(pack_attrib_resolve(a), 0);
+	assert_true(pack_attrib_lookup(a, &blob, &path, &got));
+	assert_string_equal(path, "f");
+	pack_attrib_free(a);
+
 	/* a malformed tree (no NUL after the name) is ERR_SYNTAX */
 	assert_int_equal(pack_attrib_new(PACK_HASH_SHA1, 1 << 20, &a), 0);
 	feed(a, PACK_OBJ_TREE, "100644 broken", 13, 0, &tree);
