@@ -527,17 +527,20 @@ int receive_pack_caps_drop(const uint8_t *caps, size_t n, const char *name, stru
 			   unsigned *dropped)
 {
 	size_t k = strlen(name), i = 0;
+	size_t len = n && caps[n - 1] == '\n' ? n - 1 : n;
 	bool drop_next_sep = false;
 	unsigned count = 0;
 	int err = 0;
 
-	while (i < n && !err) {
+	/* Tokens are split on SP only, as git's parse_feature_value() does;
+	 * only a final LF ends the list. */
+	while (i < len && !err) {
 		size_t sep = i, tok, end;
 
-		while (i < n && caps[i] == ' ')
+		while (i < len && caps[i] == ' ')
 			i++;
 		tok = i;
-		while (i < n && caps[i] != ' ' && caps[i] != '\n')
+		while (i < len && caps[i] != ' ')
 			i++;
 		end = i;
 		if (end > tok && cap_matches(caps + tok, end - tok, name, k)) {
@@ -553,11 +556,9 @@ int receive_pack_caps_drop(const uint8_t *caps, size_t n, const char *name, stru
 			if (!err)
 				err = buf_append(out, caps + tok, end - tok);
 		}
-		if (!err && i < n && caps[i] == '\n') {
-			err = buf_append(out, caps + i, n - i);
-			break;
-		}
 	}
+	if (!err && len < n)
+		err = buf_append(out, "\n", 1);
 	if (dropped)
 		*dropped = count;
 	return err;
