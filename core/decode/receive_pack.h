@@ -15,7 +15,9 @@
  * flush that ends the command list (or the push options), leaving the
  * PACK bytes to the next layer; nothing is written to the sink.  The
  * parsed request is then in receive_pack_peek() and, if given, passed to
- * params->on_done.
+ * params->on_done.  What follows is the caller's to judge: nothing for
+ * an empty request (the probe) or a delete-only one (git sends no pack
+ * then), "PACK" otherwise.
  *
  * Accepted:
  *  - pkt-line framing as dec_pktline (length digits in either case);
