@@ -839,8 +839,10 @@ static void on_up_read(struct endpoint *ep, void *arg)
 	UNUSED(ep);
 	process_upstream(c);
 	/* Back-pressure: stop reading the upstream while the client is slow. */
-	if (!c->dead && c->up && !c->collect)
-		endpoint_want_read(c->up, endpoint_pending(c->cl) < CONN_BACKPRESSURE);
+	if (!c->dead && c->up && !c->collect && endpoint_pending(c->cl) >= CONN_BACKPRESSURE)
+		endpoint_want_read(c->up, false);
+	else if (!c->dead && c->up)
+		endpoint_rearm(c->up);
 	if (c->dead)
 		conn_free(c);
 }
@@ -1392,6 +1394,8 @@ static void on_client_read(struct endpoint *ep, void *arg)
 	} else {
 		process_client(c);
 	}
+	if (!c->dead && c->cl->reading)
+		endpoint_rearm(c->cl);
 	if (c->dead)
 		conn_free(c);
 }

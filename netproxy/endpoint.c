@@ -281,6 +281,14 @@ void endpoint_want_read(struct endpoint *ep, bool on)
 		update_events(ep);
 }
 
+void endpoint_rearm(struct endpoint *ep)
+{
+	update_events(ep);
+	if (ep->reading && !ep->eof && !ep->err && !ep->handshaking && ep->tls &&
+	    tls_conn_pending(ep->tls) > 0 && evbuffer_get_length(ep->in) < ep->in_cap)
+		event_active(ep->rev, EV_READ, 0);
+}
+
 void endpoint_shutdown_after_flush(struct endpoint *ep)
 {
 	ep->close_after_flush = true;

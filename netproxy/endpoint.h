@@ -61,6 +61,10 @@ int endpoint_write(struct endpoint *ep, const void *p, size_t n);
 int endpoint_write_buffer(struct endpoint *ep, struct evbuffer *src);
 /* Enables or disables reading (back-pressure). */
 void endpoint_want_read(struct endpoint *ep, bool on);
+/* Re-arms the read event after the owner consumed input (reading stops
+ * by itself at in_cap; TLS may hold decrypted bytes the socket no longer
+ * signals).  Call at the end of on_read when the endpoint lives on. */
+void endpoint_rearm(struct endpoint *ep);
 /* Half-close our write side once the queue is empty (EOF to a CGI's
  * stdin; shutdown(SHUT_WR) on a plain socket; close_notify on TLS). */
 void endpoint_shutdown_after_flush(struct endpoint *ep);

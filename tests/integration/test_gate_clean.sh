@@ -59,6 +59,19 @@ git -C "$WORK/c" fetch -q origin || fail "fetch through the gate"
 git -C "$WORK/c" -c protocol.version=2 fetch -q origin || fail "protocol v2 fetch through the gate"
 ok "clone, fetch and protocol v2 fetch through the gate"
 
+# Bodies between the connection's read buffer (256 KiB) and the hold
+# limit (1 MiB) are held whole: the gate must keep reading past its
+# buffer size.
+for kb in 300 700 1000; do
+	head -c $((kb * 1024)) /dev/urandom | base64 -w 76 > "$WORK/w/mid$kb.txt"
+	git -C "$WORK/w" add -A
+	git -C "$WORK/w" commit -qm "mid $kb"
+	timeout 60 git -C "$WORK/w" push -q origin main || fail "push of a ${kb} KiB file"
+done
+[ "$(git -C "$WORK/upstream/big.git" rev-parse main)" = "$(git -C "$WORK/w" rev-parse main)" ] || fail "mid-size pushes"
+grep -q "held whole, [0-9]\{6,7\} body bytes): allow" "$WORK/sluice.log" || fail "no held-whole push above 100 KB"
+ok "pushes held whole above the read buffer size"
+
 # Multi-ref and atomic pushes.
 git -C "$WORK/w" branch feature-a
 git -C "$WORK/w" branch feature-b
