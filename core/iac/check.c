@@ -395,7 +395,7 @@ static int cond_compile(struct ld *ld, const struct iac_node *n, unsigned family
 			struct iac_cond *c)
 {
 	const struct iac_node *m, *attr = NULL, *op = NULL, *val = NULL, *match = NULL, *miss = NULL;
-	const struct iac_node *quant = NULL, *cs = NULL, *partner = NULL;
+	const struct iac_node *quant = NULL, *cs = NULL, *partner = NULL, *redact = NULL;
 	const struct iac_node *all_of = NULL, *any_of = NULL, *not = NULL, *any = NULL, *all = NULL;
 	size_t kinds = 0, i, old;
 	int err = 0;
@@ -425,6 +425,8 @@ static int cond_compile(struct ld *ld, const struct iac_node *n, unsigned family
 			quant = m;
 		else if (key_is(m, "case_sensitive"))
 			cs = m;
+		else if (key_is(m, "redact"))
+			redact = m;
 		else if (key_is(m, "partner"))
 			partner = m;
 		else if (key_is(m, "all_of"))
@@ -450,7 +452,7 @@ static int cond_compile(struct ld *ld, const struct iac_node *n, unsigned family
 	if (miss && parse_tv(ld, miss, &c->missing))
 		return -1;
 	if (all_of || any_of || not) {
-		if (op || val || match || miss || quant || cs) {
+		if (op || val || match || miss || quant || cs || redact) {
 			problem(ld, "all_of/any_of/not take no other keys");
 			return -1;
 		}
@@ -461,7 +463,7 @@ static int cond_compile(struct ld *ld, const struct iac_node *n, unsigned family
 		return err;
 	}
 	if (any || all) {
-		if (op || val || quant || cs || !match) {
+		if (op || val || quant || cs || redact || !match) {
 			problem(ld, "any/all take a path and a match condition (and missing)");
 			return -1;
 		}
@@ -479,7 +481,7 @@ static int cond_compile(struct ld *ld, const struct iac_node *n, unsigned family
 	if (partner) {
 		const struct iac_node *t = NULL, *r = NULL;
 
-		if (op || val || quant || cs || match) {
+		if (op || val || quant || cs || match || redact) {
 			problem(ld, "partner takes only missing");
 			return -1;
 		}
@@ -541,6 +543,13 @@ static int cond_compile(struct ld *ld, const struct iac_node *n, unsigned family
 		}
 		c->case_sensitive = cs->flags & IAC_F_TRUE;
 	}
+	if (redact) {
+		if (redact->kind != IAC_N_BOOL) {
+			problem(ld, "redact must be a boolean");
+			return -1;
+		}
+		c->redact = redact->flags & IAC_F_TRUE;
+	}
 	old = push(ld, ".attr");
 	err = paths_compile(ld, attr, family, &c->paths, &c->n_paths);
 	pop(ld, old);
@@ -596,6 +605,18 @@ static int cond_compile(struct ld *ld, const struct iac_node *n, unsigned family
 		pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE);
 	}
 	return 0;
+}
+
+static bool cond_redacts(const struct iac_cond *c)
+{
+	size_t i;
+
+	if (c->redact)
+		return true;
+	for (i = 0; i < c->n_subs; i++)
+		if (cond_redacts(&c->subs[i]))
+			return true;
+	return false;
 }
 
 /* --- checks ----------------------------------------------------------------- */
@@ -708,6 +729,7 @@ static void check_release(struct iac_check *c)
 		xfree((char *)c->examples[i].text);
 		xfree((char *)c->examples[i].name);
 		xfree((uint32_t *)c->examples[i].lines);
+		xfree((uint32_t *)c->examples[i].unknown);
 	}
 	xfree(c->examples);
 	memset(c, 0, sizeof(*c));
@@ -718,9 +740,51 @@ static bool safe_rel_path(const char *p)
 	return *p && *p != '/' && !strstr(p, "//");
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* [12, 30] -> sorted owned array. */
+static int parse_lines(struct ld *ld, const struct iac_node *lines, const uint32_t **out, size_t *n)
+{
+	const struct iac_node *l;
+	uint32_t *v;
+	size_t i = 0;
+	double d;
+
+	if (lines->kind != IAC_N_LIST || !lines->n || lines->n > 256) {
+		problem(ld, "lines must be a list of 1 to 256 line numbers");
+		return -1;
+	}
+	if (!(v = xcalloc(lines->n, sizeof(*v))))
+		return oom(ld);
+	*out = v;
+	for (l = lines->child; l; l = l->next) {
+		char tmp[32];
+
+		if (l->kind != IAC_N_NUM || l->len >= sizeof(tmp)) {
+			problem(ld, "lines must be numbers");
+			return -1;
+		}
+		memcpy(tmp, l->str, l->len);
+		tmp[l->len] = '\0';
+		if (!parse_number(tmp, &d) || d < 1 || d > 1e9 || d != floor(d)) {
+			problem(ld, "bad line number");
+			return -1;
+		}
+		v[i++] = (uint32_t)d;
+	}
+	qsort(v, i, sizeof(*v), cmp_u32);
+	*n = i;
+	return 0;
+}
+
 static int example_compile(struct ld *ld, const struct iac_node *n, bool positive, struct iac_example *e)
 {
-	const struct iac_node *m, *file = NULL, *text = NULL, *name = NULL, *lines = NULL;
+	const struct iac_node *m, *file = NULL, *text = NULL, *name = NULL, *lines = NULL, *unk = NULL;
 
 	memset(e, 0, sizeof(*e));
 	e->positive = positive;
@@ -737,6 +801,8 @@ static int example_compile(struct ld *ld, const struct iac_node *n, bool positiv
 			name = m;
 		else if (key_is(m, "lines"))
 			lines = m;
+		else if (key_is(m, "unknown"))
+			unk = m;
 		else {
 			problem(ld, "unknown key '%.*s'", (int)m->key_len, m->key);
 			return -1;
@@ -768,40 +834,15 @@ static int example_compile(struct ld *ld, const struct iac_node *n, bool positiv
 			return -1;
 		e->text_len = strlen(e->text);
 	}
-	if (positive != !!lines) {
-		problem(ld, positive ? "a positive example needs lines" : "a negative example has no lines");
+	if (positive != (lines || unk)) {
+		problem(ld, positive ? "a positive example needs lines (or unknown)" :
+			"a negative example has no lines");
 		return -1;
 	}
-	if (lines) {
-		const struct iac_node *l;
-		uint32_t *v;
-		size_t i = 0;
-		double d;
-
-		if (lines->kind != IAC_N_LIST || !lines->n || lines->n > 256) {
-			problem(ld, "lines must be a list of 1 to 256 line numbers");
-			return -1;
-		}
-		if (!(v = xcalloc(lines->n, sizeof(*v))))
-			return oom(ld);
-		e->lines = v;
-		for (l = lines->child; l; l = l->next) {
-			char tmp[32];
-
-			if (l->kind != IAC_N_NUM || l->len >= sizeof(tmp)) {
-				problem(ld, "lines must be numbers");
-				return -1;
-			}
-			memcpy(tmp, l->str, l->len);
-			tmp[l->len] = '\0';
-			if (!parse_number(tmp, &d) || d < 1 || d > 1e9 || d != floor(d)) {
-				problem(ld, "bad line number");
-				return -1;
-			}
-			v[i++] = (uint32_t)d;
-		}
-		e->n_lines = i;
-	}
+	if (lines && parse_lines(ld, lines, &e->lines, &e->n_lines))
+		return -1;
+	if (unk && parse_lines(ld, unk, &e->unknown, &e->n_unknown))
+		return -1;
 	return 0;
 }
 
@@ -860,7 +901,7 @@ static int examples_compile(struct ld *ld, const struct iac_node *n, struct iac_
 static int check_compile(struct ld *ld, const struct iac_node *n, const char *pack_id, struct iac_check *c)
 {
 	const struct iac_node *m, *id = NULL, *title = NULL, *sev = NULL, *rem = NULL, *refs = NULL;
-	const struct iac_node *mapped = NULL, *binds = NULL, *ex = NULL, *b, *redact = NULL;
+	const struct iac_node *mapped = NULL, *binds = NULL, *ex = NULL, *b;
 	size_t i = 0, old;
 	char sevs[16];
 
@@ -886,8 +927,6 @@ static int check_compile(struct ld *ld, const struct iac_node *n, const char *pa
 			binds = m;
 		else if (key_is(m, "examples"))
 			ex = m;
-		else if (key_is(m, "redact"))
-			redact = m;
 		else {
 			problem(ld, "unknown key '%.*s'", (int)m->key_len, m->key);
 			return -1;
@@ -926,13 +965,6 @@ static int check_compile(struct ld *ld, const struct iac_node *n, const char *pa
 		problem(ld, "severity must be critical, high, medium, low or info");
 		return -1;
 	}
-	if (redact) {
-		if (redact->kind != IAC_N_BOOL) {
-			problem(ld, "redact must be a boolean");
-			return -1;
-		}
-		c->info.redact = redact->flags & IAC_F_TRUE;
-	}
 	if (refs && dup_list(ld, refs, &c->refs, &c->n_refs, "references", false))
 		return -1;
 	if (mapped && dup_list(ld, mapped, &c->mapped, &c->n_mapped, "mapped", false))
@@ -956,6 +988,7 @@ static int check_compile(struct ld *ld, const struct iac_node *n, const char *pa
 		if (err)
 			return -1;
 		c->info.families |= c->bindings[i - 1].family;
+		c->info.redact |= cond_redacts(&c->bindings[i - 1].cond);
 	}
 	old = push(ld, "examples");
 	i = (size_t)examples_compile(ld, ex, c);

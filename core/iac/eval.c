@@ -51,6 +51,7 @@ struct wit {
 	struct iac_node *val;		/* its resolved value, NULL = unknown */
 	struct iac_node *via;		/* resolved through this variable */
 	const struct iac_path *path;	/* the (alias) path of the leaf */
+	bool redact;			/* the leaf hides its value */
 	const char *text;		/* fixed text (partner), or NULL */
 	bool missing;			/* path absent */
 };
@@ -694,8 +695,20 @@ static void wit_set(struct wit *w, struct iac_node *node, struct iac_node *val, 
 	w->path = p;
 }
 
+static enum iac_tv leaf_eval2(struct ev *ev, const struct iac_cond *c, struct iac_node *scope,
+			      struct wit *w);
+
 static enum iac_tv leaf_eval(struct ev *ev, const struct iac_cond *c, struct iac_node *scope,
 			     struct wit *w)
+{
+	enum iac_tv t = leaf_eval2(ev, c, scope, w);
+
+	w->redact = c->redact;
+	return t;
+}
+
+static enum iac_tv leaf_eval2(struct ev *ev, const struct iac_cond *c, struct iac_node *scope,
+			      struct wit *w)
 {
 	struct mset *s = mset_get(ev);
 	const struct iac_path *p = NULL;
@@ -1477,7 +1490,7 @@ static void put_value(char *dst, size_t cap, size_t *k, const struct iac_node *v
 	}
 }
 
-static void found_text(char *dst, size_t cap, const struct wit *w, enum iac_tv t, bool redact)
+static void found_text(char *dst, size_t cap, const struct wit *w, enum iac_tv t)
 {
 	size_t k = 0;
 	const char *ptxt = w->path ? w->path->text : "";
@@ -1495,7 +1508,7 @@ static void found_text(char *dst, size_t cap, const struct wit *w, enum iac_tv t
 		return;
 	}
 	put(dst, cap, &k, " = ", 3);
-	if (redact) {
+	if (w->redact) {
 		put(dst, cap, &k, "<redacted>", 10);
 		return;
 	}
@@ -1689,7 +1702,7 @@ static void eval_one(struct scan *sc, uint32_t ci, const struct iac_binding *b, 
 	if (f->end_line < f->line)
 		f->end_line = f->line;
 	address(f->resource, sizeof(f->resource), sc->ev.doc, r, elem);
-	found_text(f->found, sizeof(f->found), &w, t, ck->info.redact);
+	found_text(f->found, sizeof(f->found), &w, t);
 	apply_sups(sc, ck, r, f);
 }
 

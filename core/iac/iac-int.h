@@ -235,6 +235,7 @@ struct iac_cond {
 	uint8_t missing;		/* enum iac_tv when the path is absent */
 	bool all_values;		/* LEAF: every value must satisfy the op */
 	bool case_sensitive;		/* LEAF: string comparisons */
+	bool redact;			/* LEAF: never show its value (a secret) */
 	struct iac_path *paths;		/* LEAF/ANY/ALL: aliases, newest first;
 					 * PARTNER: the partner's ref attribute */
 	size_t n_paths;

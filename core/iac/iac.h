@@ -77,8 +77,10 @@ struct iac_example {
 	const char *text;		/* inline text, or NULL */
 	size_t text_len;		/* bytes of text */
 	const char *name;		/* virtual path for detection */
-	const uint32_t *lines;		/* expected finding lines (positive) */
+	const uint32_t *lines;		/* expected FAIL lines (positive), sorted */
 	size_t n_lines;
+	const uint32_t *unknown;	/* expected UNKNOWN lines (positive), sorted */
+	size_t n_unknown;
 };
 
 /* What a check says about itself; strings are NUL-terminated and owned by
@@ -93,7 +95,7 @@ struct iac_check_info {
 	const char *const *mapped;	/* other tools' ids: CKV_AZURE_44, DL3002 */
 	size_t n_mapped;
 	unsigned families;		/* IAC_FAM_* bits of its bindings */
-	bool redact;			/* found texts never show values (secrets) */
+	bool redact;			/* some condition redacts its value (secrets) */
 	const char *pack_id;		/* pack the check came from */
 	const struct iac_example *examples;
 	size_t n_examples;
