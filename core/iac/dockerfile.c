@@ -372,10 +372,18 @@ static int command_words(struct dctx *c, struct iac_node *list, struct iac_node 
 		char q = 0;
 		size_t ws;
 
-		while (i < n && (blank(s[i]) || s[i] == '\n' || s[i] == c->escape))
+		while (i < n && (blank(s[i]) || s[i] == '\n' || s[i] == c->escape)) {
+			if (s[i] == '\n')
+				start = true;	/* heredoc bodies: one command a line */
 			i++;
+		}
 		if (i >= n)
 			break;
+		if (s[i] == '#' && start) {
+			while (i < n && s[i] != '\n')
+				i++;
+			continue;
+		}
 		if (s[i] == ';' || s[i] == '|' || s[i] == '&' || s[i] == '(' || s[i] == ')') {
 			start = true;
 			i++;
@@ -396,6 +404,8 @@ static int command_words(struct dctx *c, struct iac_node *list, struct iac_node 
 
 			if (memchr(s + ws, '=', wl) && s[ws] != '=' && s[ws] != '-')
 				continue;	/* VAR=value prefix */
+			if (wl >= 2 && s[ws] == '<' && s[ws + 1] == '<')
+				continue;	/* heredoc marker: the body follows */
 			for (k = 0; k < ARRAY_SIZE(skip); k++)
 				if (strlen(skip[k]) == wl && !memcmp(skip[k], s + ws, wl))
 					kw = true;
@@ -477,6 +487,11 @@ static int do_from(struct dctx *c, const struct instr *in, struct iac_node *body
 		return c->d->err;
 	if (unknown) {
 		if (!(v = container(c, IAC_N_UNKNOWN, "ref", in->line)))
+			return nomem(c, in->line);
+		v->str = ref;
+		v->len = (uint32_t)rl;
+		iac_node_append(body, bt, v);
+		if (!(v = container(c, IAC_N_UNKNOWN, "image", in->line)))
 			return nomem(c, in->line);
 		v->str = ref;
 		v->len = (uint32_t)rl;
