@@ -4,6 +4,7 @@
 #include "core/base/api.h"
 #include "core/base/buf.h"
 #include "core/base/err.h"
+#include "core/iac/iac.h"
 #include "core/report/report.h"
 #include "core/source/source.h"
 #include "netproxy/cmd_scan.h"
@@ -21,7 +22,10 @@ static int usage(void)
 		"                   [--no-git] [--no-progress] PATH...\n"
 		"Scans files, directories (recursively, dot-files included), git repositories\n"
 		"(every blob reachable from any ref, with commit and path) and .pack files.\n"
-		"Exit status: 0 clean, 1 block-tier findings, 2 errors.\n");
+		"Files that are Terraform, ARM, Bicep, CloudFormation, Kubernetes or Dockerfiles\n"
+		"are also checked for misconfigurations.\n"
+		"Exit status: 0 clean, 1 findings at SARIF level error (block-tier secrets,\n"
+		"critical and high IaC failures), 2 errors.\n");
 	return 2;
 }
 
@@ -41,6 +45,7 @@ int cmd_scan_main(int argc, char **argv)
 	struct scan_opts so = { false, true, NULL };
 	struct rules_store *st = NULL;
 	struct ruleset *rs = NULL;
+	struct iac_checkset *iac = NULL;
 	struct scanner sc;
 	struct report rep;
 	struct buf msg;
@@ -72,7 +77,7 @@ int cmd_scan_main(int argc, char **argv)
 	buf_init(&msg, 1 << 24);
 	err = rulectl_open_store(data, &st, &msg);
 	if (!err)
-		err = rules_store_load(st, &rs, NULL, &msg);
+		err = rules_store_load(st, &rs, &iac, NULL, &msg);
 	rules_store_close(st);
 	if (msg.len)
 		fprintf(stderr, "%.*s\n", (int)msg.len, msg.data);
@@ -90,6 +95,8 @@ int cmd_scan_main(int argc, char **argv)
 		}
 	}
 	report_init(&rep, rs);
+	rep.iac = iac;
+	so.iac = iac;
 	err = scanner_init(&sc, rs, &rep, &so);
 	for (i = optind; !err && i < argc; i++)
 		scan_path(&sc, argv[i]);
@@ -103,5 +110,6 @@ int cmd_scan_main(int argc, char **argv)
 	rc = rep.n_errors || err ? 2 : report_blocking(&rep) ? 1 : 0;
 	report_release(&rep);
 	ruleset_free(rs);
+	iac_checkset_free(iac);
 	return rc;
 }

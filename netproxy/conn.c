@@ -881,6 +881,7 @@ static int gate_start(struct conn *c)
 	pp.sc = c->sc;
 	pack_limits_default(&pp.limits);
 	pp.spool_dir = c->srv->spool_dir;
+	pp.iac = c->snap->iac;
 	err = push_session_new(&pp, &c->push);
 	if (err)
 		return err;

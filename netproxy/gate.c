@@ -36,6 +36,9 @@ static enum verdict_action reason_action(const struct policy *p, enum verdict_re
 		return p->fail_open ? ACTION_WARN : ACTION_REJECT;
 	if (r == VR_INTERNAL)
 		return ACTION_REJECT;
+	if (r == VR_LIMIT_IAC)	/* IaC warns by default; so does its budget */
+		return verdict_max(p->iac[SEV_HIGH], ACTION_WARN) == ACTION_REJECT ? ACTION_REJECT
+										   : ACTION_WARN;
 	return p->limits;
 }
 

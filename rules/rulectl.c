@@ -5,6 +5,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/base/limits.h"
+#include "core/iac/iac.h"
 #include "core/match/ruleset.h"
 #include "rules/rulectl.h"
 #include "rules/rulepack.h"
@@ -183,8 +184,119 @@ static int usage(void)
 	return 2;
 }
 
+/* Reads an IaC example: inline text, or a file relative to its pack. */
+static int read_example(const struct rulepack *pack, const struct iac_example *e, struct buf *out)
+{
+	char path[4096];
+	const char *slash;
+	FILE *f;
+	size_t n;
+	char tmp[65536];
+
+	buf_init(out, LIMIT_IAC_FILE_BYTES_DEFAULT + 1);
+	if (e->text)
+		return buf_append(out, e->text, e->text_len);
+	slash = pack->source ? strrchr(pack->source, '/') : NULL;
+	snprintf(path, sizeof(path), "%.*s%s", slash ? (int)(slash - pack->source + 1) : 0,
+		 slash ? pack->source : "", e->file);
+	f = fopen(path, "rb");
+	if (!f)
+		return ERR_NOTFOUND;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		if (buf_append(out, tmp, n) != 0)
+			break;
+	fclose(f);
+	return 0;
+}
+
+/* Every IaC check's examples: positive ones fail at exactly the listed
+ * lines (and are UNKNOWN at the listed ones), negative ones give nothing
+ * for the check.  Returns failures, or a negative code. */
+static long test_iac(struct rulepack *packs, size_t n, size_t *checks, size_t *examples,
+		     struct buf *msg)
+{
+	const char *texts[64];
+	size_t lens[64], m = 0, i, j, k;
+	struct iac_checkset *cs = NULL;
+	long failures = 0;
+	int err;
+
+	for (i = 0; i < n && m < ARRAY_SIZE(texts); i++)
+		if (packs[i].is_iac) {
+			texts[m] = packs[i].iac_text;
+			lens[m++] = packs[i].iac_len;
+		}
+	*checks = *examples = 0;
+	if (m == 0)
+		return 0;
+	err = iac_checkset_load(texts, lens, m, &cs, msg);
+	if (err) {
+		buf_append_str(msg, "\n");
+		return 1;
+	}
+	*checks = iac_checkset_count(cs);
+	for (i = 0; i < iac_checkset_count(cs); i++) {
+		const struct iac_check_info *ci = iac_checkset_info(cs, i);
+		const struct rulepack *pack = NULL;
+
+		for (j = 0; j < n; j++)
+			if (packs[j].is_iac && strcmp(packs[j].id, ci->pack_id) == 0)
+				pack = &packs[j];
+		for (j = 0; pack && j < ci->n_examples; j++) {
+			const struct iac_example *e = &ci->examples[j];
+			struct iac_finding *f = NULL;
+			size_t nf = 0, fails = 0, unknowns = 0;
+			struct buf text;
+			bool bad = false;
+
+			(*examples)++;
+			if (read_example(pack, e, &text) != 0) {
+				buf_printf(msg, "%s: example %s cannot be read\n", ci->id, e->name);
+				failures++;
+				buf_release(&text);
+				continue;
+			}
+			err = iac_scan(cs, e->name, text.data ? text.data : (const uint8_t *)"", text.len,
+				       &f, &nf);
+			for (k = 0; !err && k < nf; k++) {
+				const uint32_t *want;
+				size_t nw, w;
+				bool listed = false;
+
+				if (f[k].check != i)
+					continue;
+				want = f[k].result == IAC_FAIL ? e->lines : e->unknown;
+				nw = f[k].result == IAC_FAIL ? e->n_lines : e->n_unknown;
+				for (w = 0; w < nw; w++)
+					listed |= want[w] == f[k].line;
+				if (f[k].result == IAC_FAIL)
+					fails++;
+				else
+					unknowns++;
+				if (!e->positive || !listed)
+					bad = true;
+			}
+			if (!err && e->positive && (fails != e->n_lines || unknowns != e->n_unknown))
+				bad = true;
+			if (err || bad) {
+				buf_printf(msg, "%s: %s example %s: %zu failure(s) and %zu unknown(s) of the "
+					   "check, expected %zu and %zu at the listed lines\n", ci->id,
+					   e->positive ? "positive" : "negative", e->name, fails, unknowns,
+					   e->positive ? e->n_lines : 0, e->positive ? e->n_unknown : 0);
+				failures++;
+			}
+			xfree(f);
+			buf_release(&text);
+		}
+	}
+	iac_checkset_free(cs);
+	return failures;
+}
+
 static int cmd_test(int argc, char **argv, struct buf *msg)
 {
+	size_t iac_checks = 0, iac_examples = 0;
+	long iac_failures;
 	struct rulepack *packs;
 	struct secret_rule *all;
 	struct ruleset *rs = NULL;
@@ -197,6 +309,7 @@ static int cmd_test(int argc, char **argv, struct buf *msg)
 		print_msg(msg);
 		return 2;
 	}
+	iac_failures = test_iac(packs, n, &iac_checks, &iac_examples, msg);
 	for (i = 0; i < n; i++)
 		total += packs[i].n_rules;
 	all = xcalloc(total + 1, sizeof(*all));
@@ -235,7 +348,10 @@ static int cmd_test(int argc, char **argv, struct buf *msg)
 	}
 	printf("%zu rules, %zu examples, %zu negative examples: %ld failure(s)\n", k, ex, neg,
 	       failures);
-	return failures ? 1 : 0;
+	if (iac_checks || iac_failures)
+		printf("%zu IaC checks, %zu examples: %ld failure(s)\n", iac_checks, iac_examples,
+		       iac_failures);
+	return failures || iac_failures ? 1 : 0;
 }
 
 static void yaml_quote(FILE *f, const char *s)
@@ -316,6 +432,7 @@ int rulectl_main(int argc, char **argv)
 	bool patterns = false;
 	struct rules_store *st = NULL;
 	struct ruleset *rs = NULL;
+	struct iac_checkset *iac = NULL;
 	struct buf msg;
 	uint64_t gen = 0;
 	int c, rc = 0, err;
@@ -384,7 +501,7 @@ int rulectl_main(int argc, char **argv)
 	}
 	err = rulectl_open_store(data, &st, &msg);
 	if (!err)
-		err = rules_store_load(st, &rs, &gen, &msg);
+		err = rules_store_load(st, &rs, &iac, &gen, &msg);
 	print_msg(&msg);
 	if (err) {
 		fprintf(stderr, "sluice rules %s: %s (data directory %s)\n", sub, err_str(err), data);
@@ -400,6 +517,12 @@ int rulectl_main(int argc, char **argv)
 
 			printf("%-32s %-5s %-8s %s\n", r->id, rule_tier_name(r->tier),
 			       rule_severity_name(r->severity), r->name);
+		}
+		for (i = 0; iac && i < iac_checkset_count(iac); i++) {
+			const struct iac_check_info *ci = iac_checkset_info(iac, i);
+
+			printf("%-32s %-5s %-8s %s\n", ci->id, "iac", rule_severity_name(ci->severity),
+			       ci->title);
 		}
 	} else if (strcmp(sub, "show") == 0) {
 		long idx = argc == 1 ? ruleset_find(rs, argv[0]) : -1;
@@ -423,6 +546,7 @@ int rulectl_main(int argc, char **argv)
 		}
 	}
 	ruleset_free(rs);
+	iac_checkset_free(iac);
 	rules_store_close(st);
 	buf_release(&msg);
 	return rc;

@@ -336,10 +336,14 @@ static int load_doc(struct loader *ld, struct rulepack *out)
 				out->n_rules++;
 			}
 			ld->rule = NULL;
+		} else if (key_is(k, "checks")) {
+			out->is_iac = true;	/* rulepack_load_mem keeps the text */
 		} else {
 			err = fail(ld, k, "unknown top-level key");
 		}
 	}
+	if (!err && out->is_iac && out->rules)
+		err = fail(ld, root, "a pack holds either `rules` or `checks`, not both");
 	if (!err && !out->id)
 		err = fail(ld, root, "pack.id is missing");
 	if (!err) {
@@ -382,6 +386,12 @@ int rulepack_load_mem(const char *text, size_t len, const char *name,
 	err = load_doc(&ld, out);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	if (!err && out->is_iac) {
+		out->iac_text = xstrndup(text, len);
+		out->iac_len = len;
+		if (!out->iac_text)
+			err = ERR_NOMEM;
+	}
 	if (err)
 		rulepack_release(out);
 	return err;
@@ -414,6 +424,13 @@ int rulepack_load_file(const char *path, struct rulepack *out, struct buf *msg)
 			buf_printf(msg, "%s: %s", path, err_str(err));
 	} else {
 		err = rulepack_load_mem((const char *)text.data, text.len, path, out, msg);
+		if (!err) {
+			out->source = xstrdup(path);
+			if (!out->source) {
+				rulepack_release(out);
+				err = ERR_NOMEM;
+			}
+		}
 	}
 	buf_release(&text);
 	return err;
@@ -426,6 +443,8 @@ void rulepack_release(struct rulepack *p)
 	for (i = 0; i < p->n_rules; i++)
 		secret_rule_release(&p->rules[i]);
 	xfree(p->rules);
+	xfree(p->iac_text);
+	xfree(p->source);
 	xfree(p->id);
 	xfree(p->description);
 	memset(p, 0, sizeof(*p));

@@ -9,6 +9,9 @@
  *            remediation, references, tags, examples: [{text, secret}],
  *            negative_examples: [text]}]
  * Unknown keys are errors, so a typo never silently disables a field.
+ * A pack with a top-level `checks` list is an IaC check pack
+ * (rules/packs/README-iac.md): only `pack` is read here and the text is
+ * kept whole in iac_text for core/iac to validate and compile.
  *
  * Errors: ERR_SYNTAX (YAML or schema, with msg naming the rule and field),
  * ERR_LIMIT (file above RULEPACK_MAX_BYTES), -errno, ERR_NOMEM.
@@ -34,6 +37,12 @@ struct rulepack {
 	char *description;
 	struct secret_rule *rules;	/* owned */
 	size_t n_rules;
+	char *source;			/* file it was read from, or NULL */
+	bool is_iac;			/* an IaC check pack */
+	char *iac_text;			/* IaC check pack (top-level `checks`):
+					 * the whole YAML text, owned; checked
+					 * and compiled by core/iac */
+	size_t iac_len;
 };
 
 int rulepack_load_file(const char *path, struct rulepack *out, struct buf *msg);

@@ -4,6 +4,7 @@
 #include "core/base/api.h"
 #include "core/base/buf.h"
 #include "core/base/err.h"
+#include "core/iac/iac.h"
 #include "rules/snapshot.h"
 
 #include <pthread.h>
@@ -23,7 +24,7 @@ static int load(struct rules_store *st, struct rules_snapshot **out, struct buf 
 	*out = NULL;
 	if (!s)
 		return ERR_NOMEM;
-	err = rules_store_load(st, &s->rs, &s->generation, msg);
+	err = rules_store_load(st, &s->rs, &s->iac, &s->generation, msg);
 	if (err) {
 		xfree(s);
 		return err;
@@ -56,6 +57,7 @@ int snapshot_holder_new(struct rules_store *st, struct snapshot_holder **out, st
 static void drop(struct rules_snapshot *s)
 {
 	ruleset_free(s->rs);
+	iac_checkset_free(s->iac);
 	xfree(s);
 }
 

@@ -18,8 +18,11 @@
 #include "core/match/ruleset.h"
 #include "rules/store.h"
 
+struct iac_checkset;
+
 struct rules_snapshot {
 	struct ruleset *rs;		/* owned */
+	struct iac_checkset *iac;	/* owned; NULL without IaC packs */
 	uint64_t generation;		/* LMDB generation it came from */
 	unsigned refs;			/* guarded by the holder's mutex */
 };

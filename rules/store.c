@@ -6,6 +6,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/base/limits.h"
+#include "core/iac/iac.h"
 #include "core/match/ruleset.h"
 #include "rules/rulepack.h"
 #include "rules/store.h"
@@ -23,7 +24,7 @@
 
 struct rules_store {
 	MDB_env *env;
-	MDB_dbi meta, rules, packs, hsdb;
+	MDB_dbi meta, rules, packs, hsdb, iacpacks;
 };
 
 static int mdb_fail(struct buf *msg, const char *what, int rc)
@@ -103,7 +104,8 @@ int rules_store_open(const char *dir, struct rules_store **out, struct buf *msg)
 	if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "rules", MDB_CREATE, &st->rules)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "packs", MDB_CREATE, &st->packs)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "hsdb", MDB_CREATE, &st->hsdb)) != 0) {
+	    (rc = mdb_dbi_open(txn, "hsdb", MDB_CREATE, &st->hsdb)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "iacpacks", MDB_CREATE, &st->iacpacks)) != 0) {
 		mdb_txn_abort(txn);
 		goto fail;
 	}
@@ -436,6 +438,90 @@ static int cmp_rule_id(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* IaC pack texts of generation gen: parallel arrays of ids and texts
+ * (owned by the caller: free with free_texts). */
+struct texts {
+	char **id;
+	char **text;
+	size_t *len;
+	size_t n;
+};
+
+static void free_texts(struct texts *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		xfree(t->id[i]);
+		xfree(t->text[i]);
+	}
+	xfree(t->id);
+	xfree(t->text);
+	xfree(t->len);
+	memset(t, 0, sizeof(*t));
+}
+
+static int texts_add(struct texts *t, const char *id, size_t idlen, const char *text, size_t len)
+{
+	char **ni = xrealloc(t->id, (t->n + 1) * sizeof(*ni));
+	char **nt;
+	size_t *nl;
+
+	if (!ni)
+		return ERR_NOMEM;
+	t->id = ni;
+	nt = xrealloc(t->text, (t->n + 1) * sizeof(*nt));
+	if (!nt)
+		return ERR_NOMEM;
+	t->text = nt;
+	nl = xrealloc(t->len, (t->n + 1) * sizeof(*nl));
+	if (!nl)
+		return ERR_NOMEM;
+	t->len = nl;
+	t->id[t->n] = xstrndup(id, idlen);
+	t->text[t->n] = xstrndup(text, len);
+	t->len[t->n] = len;
+	if (!t->id[t->n] || !t->text[t->n]) {
+		xfree(t->id[t->n]);
+		xfree(t->text[t->n]);
+		return ERR_NOMEM;
+	}
+	t->n++;
+	return 0;
+}
+
+static int read_iac_texts(struct rules_store *st, MDB_txn *txn, uint64_t gen, struct texts *out)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t g[8];
+	int rc, err = 0;
+
+	memset(out, 0, sizeof(*out));
+	gen_key(gen, g);
+	if ((rc = mdb_cursor_open(txn, st->iacpacks, &cur)) != 0)
+		return ERR_STORE;
+	k.mv_data = g;
+	k.mv_size = 8;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (!err && rc == 0 && k.mv_size > 8 && memcmp(k.mv_data, g, 8) == 0) {
+		err = texts_add(out, (char *)k.mv_data + 8, k.mv_size - 8, v.mv_data, v.mv_size);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (err)
+		free_texts(out);
+	return err;
+}
+
+static int compile_iac(const struct texts *t, struct iac_checkset **out, struct buf *msg)
+{
+	*out = NULL;
+	if (t->n == 0)
+		return 0;
+	return iac_checkset_load((const char *const *)t->text, t->len, t->n, out, msg);
+}
+
 int rules_store_import(struct rules_store *st, struct rulepack *packs, size_t n,
 		       uint64_t *gen_out, struct buf *msg)
 {
@@ -449,8 +535,11 @@ int rules_store_import(struct rules_store *st, struct rulepack *packs, size_t n,
 	void *db = NULL;
 	size_t db_len = 0;
 	long failures;
+	struct texts iac;
+	struct iac_checkset *iac_cs = NULL;
 	int rc, err;
 
+	memset(&iac, 0, sizeof(iac));
 	buf_init(&k, 4096);
 	buf_init(&v, RULE_RECORD_MAX);
 	/* The write transaction is taken first so that two imports cannot
@@ -463,6 +552,45 @@ int rules_store_import(struct rules_store *st, struct rulepack *packs, size_t n,
 		err = read_rules(st, txn, gen, &old, &n_old);
 	if (err)
 		goto out;
+	/* IaC packs: the new ones, then the old ones no new pack replaces. */
+	{
+		struct texts old_iac;
+
+		err = read_iac_texts(st, txn, gen, &old_iac);
+		for (i = 0; !err && i < n; i++)
+			if (packs[i].is_iac)
+				err = texts_add(&iac, packs[i].id, strlen(packs[i].id), packs[i].iac_text,
+						packs[i].iac_len);
+		for (i = 0; !err && i < old_iac.n; i++) {
+			bool replaced = false;
+
+			for (j = 0; j < n; j++)
+				if (strcmp(old_iac.id[i], packs[j].id) == 0)
+					replaced = true;
+			if (!replaced)
+				err = texts_add(&iac, old_iac.id[i], strlen(old_iac.id[i]),
+						old_iac.text[i], old_iac.len[i]);
+		}
+		free_texts(&old_iac);
+		if (err)
+			goto out;
+		err = compile_iac(&iac, &iac_cs, msg);
+		if (err) {
+			buf_append_str(msg, "\n");
+			goto out;
+		}
+		for (i = 0; !err && i < iac.n; i++) {
+			err = put_gen_key(&k, gen + 1, iac.id[i]);
+			if (!err) {
+				MDB_val mk = { k.len, k.data }, mv = { iac.len[i], iac.text[i] };
+
+				if ((rc = mdb_put(txn, st->iacpacks, &mk, &mv, 0)) != 0)
+					err = mdb_fail(msg, "write IaC pack", rc);
+			}
+		}
+		if (err)
+			goto out;
+	}
 	for (i = 0; i < n; i++)
 		total += packs[i].n_rules;
 	merged = xcalloc(total + n_old + 1, sizeof(*merged));
@@ -594,6 +722,7 @@ int rules_store_import(struct rules_store *st, struct rulepack *packs, size_t n,
 	if (err)
 		goto out;
 	if ((rc = drop_other_generations(txn, st->rules, gen + 1)) != 0 ||
+	    (rc = drop_other_generations(txn, st->iacpacks, gen + 1)) != 0 ||
 	    (rc = drop_other_generations(txn, st->hsdb, gen + 1)) != 0 ||
 	    (rc = drop_other_generations(txn, st->packs, gen + 1)) != 0) {
 		err = mdb_fail(msg, "drop old generations", rc);
@@ -626,6 +755,8 @@ out:
 	xfree(merged);
 	xfree(db);
 	ruleset_free(rs);
+	iac_checkset_free(iac_cs);
+	free_texts(&iac);
 	buf_release(&k);
 	buf_release(&v);
 	return err;
@@ -661,9 +792,10 @@ static int cache_database(struct rules_store *st, uint64_t gen, const struct rul
 	return err;
 }
 
-int rules_store_load(struct rules_store *st, struct ruleset **out, uint64_t *gen_out,
-		     struct buf *msg)
+int rules_store_load(struct rules_store *st, struct ruleset **out, struct iac_checkset **iac_out,
+		     uint64_t *gen_out, struct buf *msg)
 {
+	struct texts iac;
 	struct secret_rule *rules = NULL;
 	uint8_t key[FP_KEY_BYTES];
 	MDB_txn *txn;
@@ -682,9 +814,14 @@ int rules_store_load(struct rules_store *st, struct ruleset **out, uint64_t *gen
 		mdb_txn_abort(txn);
 		return ERR_NOTFOUND;
 	}
+	memset(&iac, 0, sizeof(iac));
+	if (iac_out)
+		*iac_out = NULL;
 	err = read_fp_key(st, txn, key);
 	if (!err)
 		err = read_rules(st, txn, gen, &rules, &n);
+	if (!err && iac_out)
+		err = read_iac_texts(st, txn, gen, &iac);
 	if (err) {
 		mdb_txn_abort(txn);
 		return err;
@@ -724,8 +861,14 @@ int rules_store_load(struct rules_store *st, struct ruleset **out, uint64_t *gen
 			secret_rule_release(&rules[i]);
 		xfree(rules);
 	}
-	if (err)
+	if (!err && iac_out)
+		err = compile_iac(&iac, iac_out, msg);
+	free_texts(&iac);
+	if (err) {
+		ruleset_free(*out);
+		*out = NULL;
 		return err;
+	}
 	ruleset_set_fingerprint_key(*out, key, sizeof(key));
 	if (compiled)
 		cache_database(st, gen, *out);	/* best effort: a failure only

@@ -8,6 +8,8 @@
  *   rules  u64 BE generation || rule id -> serialized rule
  *   packs  u64 BE generation || pack id -> u32 BE version || description
  *   hsdb   u64 BE generation || engine id -> serialized Hyperscan database
+ *   iacpacks  u64 BE generation || pack id -> IaC check pack YAML text
+ *          (compiled by core/iac on load; validated on import)
  *
  * An import writes a complete new generation in one write transaction and
  * removes older generations; readers that began before keep seeing theirs
@@ -51,8 +53,11 @@ int rules_store_import(struct rules_store *st, struct rulepack *packs, size_t n,
  * Hyperscan database, or compiling it from the stored rules when the
  * cache is missing or was built by another library version or CPU, then
  * caching the result).  ERR_NOTFOUND when the store is empty. */
-int rules_store_load(struct rules_store *st, struct ruleset **out, uint64_t *gen_out,
-		     struct buf *msg);
+struct iac_checkset;
+/* iac_out (may be NULL) receives the generation's IaC checks, NULL when
+ * it has none. */
+int rules_store_load(struct rules_store *st, struct ruleset **out, struct iac_checkset **iac_out,
+		     uint64_t *gen_out, struct buf *msg);
 
 /* The imported packs of the current generation: "id version" lines. */
 int rules_store_list_packs(struct rules_store *st, struct buf *out);

@@ -101,6 +101,10 @@
 /* Bytes of one IaC file buffered and evaluated; larger files are UNKNOWN
  * (a 4 MiB one-line JSON must not stall a push). */
 #define LIMIT_IAC_FILE_BYTES_DEFAULT (4u * 1024 * 1024)
+/* IaC candidate blobs kept per pack until their paths are known at the
+ * end of the pack (git-gate.md §5: trees may follow blobs).  Above it a
+ * candidate is not evaluated and the push gets the LIMIT_IAC reason. */
+#define LIMIT_IAC_KEPT_BYTES         (64u * 1024 * 1024)
 /* Nesting of objects/lists/blocks: a "[[[[..." bomb must not exhaust the
  * parser or the evaluator. */
 #define LIMIT_IAC_DEPTH              256u

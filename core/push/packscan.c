@@ -5,6 +5,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/base/limits.h"
+#include "core/iac/iac.h"
 #include "core/pack/attrib.h"
 #include "core/push/packscan.h"
 
@@ -19,6 +20,17 @@ struct pending_blob {
 	char blob[2 * PACK_OID_MAX + 1];
 };
 
+struct iac_candidate {
+	struct pack_oid oid;
+	uint8_t *data;			/* owned, the whole blob */
+	size_t len;
+	char *path;			/* after resolve */
+	char commit[2 * PACK_OID_MAX + 1];
+	char blob[2 * PACK_OID_MAX + 1];
+	struct iac_finding *findings;	/* after resolve, owned */
+	size_t n;
+};
+
 struct packscan {
 	struct packscan_params p;
 	struct pack_parser *parser;
@@ -27,8 +39,33 @@ struct packscan {
 	bool in_blob;
 	struct pending_blob *pending;
 	size_t n_pending, cap_pending;
+	struct buf iac_buf;		/* the current blob, when a candidate */
+	bool iac_keep;			/* current blob is being kept */
+	uint64_t iac_kept_bytes;	/* all candidates so far */
+	struct iac_candidate *iac;
+	size_t n_iac, cap_iac;
 	struct packscan_stats stats;
 };
+
+/* First bytes that make a blob worth keeping until its path is known:
+ * what iac_detect() recognises from content alone, plus the openings of
+ * path-detected formats (Terraform blocks, Bicep declarations, a
+ * Dockerfile's first instruction). */
+static bool iac_maybe(const uint8_t *p, size_t n)
+{
+	static const char *const hints[] = {
+		"resource \"", "module \"", "provider \"", "variable \"", "data \"",
+		"resource ", "targetScope", "param ", "FROM ", "from ", "ARG ",
+	};
+	size_t head = MIN(n, (size_t)65536), i;
+
+	if (iac_detect(NULL, p, head) != IAC_NONE)
+		return true;
+	for (i = 0; i < ARRAY_SIZE(hints); i++)
+		if (memmem(p, head, hints[i], strlen(hints[i])))
+			return true;
+	return false;
+}
 
 static int on_begin(void *ctx, const struct pack_object_info *info)
 {
@@ -43,6 +80,8 @@ static int on_begin(void *ctx, const struct pack_object_info *info)
 		return err;
 	}
 	ps->in_blob = true;
+	buf_reset(&ps->iac_buf);
+	ps->iac_keep = ps->p.iac && info->size <= LIMIT_IAC_FILE_BYTES_DEFAULT;
 	return 0;
 }
 
@@ -52,7 +91,11 @@ static int on_data(void *ctx, const struct pack_object_info *info, const uint8_t
 
 	if (info->type != PACK_OBJ_BLOB)
 		return pack_attrib_object_data(ps->attrib, info, p, n);
-	return ps->in_blob ? match_stream_feed(&ps->ms, p, n) : 0;
+	if (!ps->in_blob)
+		return 0;
+	if (ps->iac_keep && buf_append(&ps->iac_buf, p, n) != 0)
+		ps->iac_keep = false;
+	return match_stream_feed(&ps->ms, p, n);
 }
 
 static int on_end(void *ctx, const struct pack_object_info *info)
@@ -91,6 +134,30 @@ static int on_end(void *ctx, const struct pack_object_info *info)
 		ps->ms.findings = NULL;
 		ps->ms.n_findings = 0;
 	}
+	if (!err && ps->iac_keep && !ps->ms.binary && iac_maybe(ps->iac_buf.data, ps->iac_buf.len)) {
+		struct iac_candidate *c;
+
+		if (ps->iac_kept_bytes + ps->iac_buf.len > LIMIT_IAC_KEPT_BYTES) {
+			ps->stats.iac_not_evaluated++;
+		} else if (ps->n_iac == ps->cap_iac &&
+			   !(c = xrealloc(ps->iac, (ps->cap_iac ? ps->cap_iac * 2 : 8) * sizeof(*c)))) {
+			err = ERR_NOMEM;
+		} else {
+			if (ps->n_iac == ps->cap_iac) {
+				ps->iac = c;
+				ps->cap_iac = ps->cap_iac ? ps->cap_iac * 2 : 8;
+			}
+			c = &ps->iac[ps->n_iac];
+			memset(c, 0, sizeof(*c));
+			c->oid = info->oid;
+			c->len = ps->iac_buf.len;
+			c->data = ps->iac_buf.data;	/* ownership moves */
+			buf_init(&ps->iac_buf, LIMIT_IAC_FILE_BYTES_DEFAULT);
+			ps->iac_kept_bytes += c->len;
+			ps->n_iac++;
+		}
+	}
+	buf_reset(&ps->iac_buf);
 	match_stream_release(&ps->ms);
 	return err;
 }
@@ -105,6 +172,7 @@ int packscan_new(const struct packscan_params *p, struct packscan **out)
 	if (!ps)
 		return ERR_NOMEM;
 	ps->p = *p;
+	buf_init(&ps->iac_buf, LIMIT_IAC_FILE_BYTES_DEFAULT);
 	memset(&pp, 0, sizeof(pp));
 	pp.hash_algo = p->algo;
 	pp.limits = p->limits;
@@ -138,6 +206,13 @@ void packscan_free(struct packscan *ps)
 		xfree(ps->pending[i].path);
 	}
 	xfree(ps->pending);
+	for (i = 0; i < ps->n_iac; i++) {
+		xfree(ps->iac[i].data);
+		xfree(ps->iac[i].path);
+		xfree(ps->iac[i].findings);
+	}
+	xfree(ps->iac);
+	buf_release(&ps->iac_buf);
 	pack_parser_free(ps->parser);
 	pack_attrib_free(ps->attrib);
 	xfree(ps);
@@ -180,7 +255,44 @@ int packscan_resolve(struct packscan *ps)
 		xfree(pb->path);
 		pb->path = (char *)b.data;
 	}
+	/* IaC candidates: now that paths are known, detect and evaluate. */
+	for (i = 0; i < ps->n_iac; i++) {
+		struct iac_candidate *c = &ps->iac[i];
+		const char *path = NULL;
+		struct pack_oid commit;
+		int e;
+
+		pack_oid_hex(&c->oid, len, c->blob);
+		if (err || !pack_attrib_lookup(ps->attrib, &c->oid, &path, &commit))
+			continue;	/* no path: not a file of any commit */
+		pack_oid_hex(&commit, len, c->commit);
+		if (iac_detect(path, c->data, MIN(c->len, (size_t)65536)) == IAC_NONE)
+			continue;
+		c->path = xstrdup(path);
+		if (!c->path)
+			return ERR_NOMEM;
+		e = iac_scan(ps->p.iac, path, c->data, c->len, &c->findings, &c->n);
+		if (e)
+			return e;
+		ps->stats.iac_files++;
+	}
 	return err;
+}
+
+size_t packscan_iac_count(const struct packscan *ps)
+{
+	return ps->n_iac;
+}
+
+void packscan_iac_get(const struct packscan *ps, size_t i, struct packscan_iac *out)
+{
+	const struct iac_candidate *c = &ps->iac[i];
+
+	out->path = c->path ? c->path : "";
+	memcpy(out->commit, c->commit, sizeof(out->commit));
+	memcpy(out->blob, c->blob, sizeof(out->blob));
+	out->findings = c->path ? c->findings : NULL;
+	out->n = c->path ? c->n : 0;
 }
 
 size_t packscan_blob_count(const struct packscan *ps)

@@ -9,6 +9,11 @@
  * per blob, each blob once); commits and trees are kept for attribution,
  * bounded by LIMIT_PATH_MAP_BYTES_DEFAULT.
  *
+ * IaC: a blob that may be an IaC file (small enough, text, and its first
+ * bytes look like Terraform, Bicep, a Dockerfile, JSON or YAML) is kept,
+ * within LIMIT_IAC_KEPT_BYTES per pack, and evaluated by core/iac in
+ * packscan_resolve(), once its path is known (iac.md §2).
+ *
  * Caveats: single-threaded; the ruleset and scratch must outlive it.
  */
 #ifndef SLUICE_PUSH_PACKSCAN_H
@@ -28,7 +33,11 @@ struct packscan_params {
 	struct pack_limits limits;	/* copy */
 	int pack_fd;			/* see struct pack_params */
 	const char *spool_dir;		/* see struct pack_params */
+	const struct iac_checkset *iac;	/* IaC checks, or NULL for none */
 };
+
+struct iac_checkset;
+struct iac_finding;
 
 /* One blob with findings, after packscan_resolve(). */
 struct packscan_blob {
@@ -51,11 +60,24 @@ size_t packscan_blob_count(const struct packscan *ps);
 /* Valid after resolve, until free. */
 void packscan_blob_get(const struct packscan *ps, size_t i, struct packscan_blob *out);
 
+/* IaC results of one blob, after packscan_resolve(). */
+struct packscan_iac {
+	const char *path;
+	char commit[2 * PACK_OID_MAX + 1];
+	char blob[2 * PACK_OID_MAX + 1];
+	const struct iac_finding *findings;
+	size_t n;
+};
+size_t packscan_iac_count(const struct packscan *ps);
+void packscan_iac_get(const struct packscan *ps, size_t i, struct packscan_iac *out);
+
 struct packscan_stats {
 	struct pack_stats pack;		/* from the parser */
 	uint64_t blobs, blob_bytes;	/* scanned */
 	uint64_t binary_blobs;		/* block tier only */
 	uint64_t findings_over_limit;	/* confirmed, not stored */
+	uint64_t iac_files;		/* IaC files evaluated */
+	uint64_t iac_not_evaluated;	/* candidates over LIMIT_IAC_KEPT_BYTES */
 };
 void packscan_stats(const struct packscan *ps, struct packscan_stats *out);
 

@@ -6,6 +6,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/decode/receive_pack.h"
+#include "core/iac/iac.h"
 #include "core/push/packscan.h"
 #include "core/push/push.h"
 
@@ -151,6 +152,7 @@ static int commands_done(struct push_session *ps)
 	pp.limits = ps->p.limits;
 	pp.pack_fd = -1;
 	pp.spool_dir = ps->p.spool_dir;
+	pp.iac = ps->p.iac;
 	err = packscan_new(&pp, &ps->pack);
 	if (err == ERR_NOMEM)
 		return err;
@@ -247,6 +249,12 @@ static int collect_findings(struct push_session *ps)
 		packscan_blob_get(ps->pack, i, &b);
 		total += b.n;
 	}
+	for (i = 0; i < packscan_iac_count(ps->pack); i++) {
+		struct packscan_iac b;
+
+		packscan_iac_get(ps->pack, i, &b);
+		total += b.n;
+	}
 	ps->findings = xcalloc(total + 1, sizeof(*ps->findings));
 	if (!ps->findings)
 		return ERR_NOMEM;
@@ -279,6 +287,46 @@ static int collect_findings(struct push_session *ps)
 				 nl ? (int)(nl - r->remediation) : (int)strlen(r->remediation),
 				 r->remediation);
 			pf->status = f->status == FINDING_SUPPRESSED ? PF_SUPPRESSED : PF_OPEN;
+			k++;
+			ps->n_findings = k;
+		}
+	}
+	for (i = 0; i < packscan_iac_count(ps->pack); i++) {
+		struct packscan_iac b;
+
+		packscan_iac_get(ps->pack, i, &b);
+		for (j = 0; j < b.n; j++) {
+			const struct iac_finding *f = &b.findings[j];
+			struct push_finding *pf = &ps->findings[k];
+
+			pf->kind = PF_IAC;
+			pf->rule = f->check;
+			pf->tier = RULE_TIER_WARN;
+			if (f->check == IAC_CHECK_NONE) {
+				snprintf(pf->rule_id, sizeof(pf->rule_id), "IAC-UNPARSED");
+				snprintf(pf->rule_name, sizeof(pf->rule_name),
+					 "IaC file could not be evaluated");
+				pf->severity = SEV_MEDIUM;
+				snprintf(pf->remediation, sizeof(pf->remediation),
+					 "fix the syntax or split the file; its resources were not checked");
+			} else {
+				const struct iac_check_info *ci = iac_checkset_info(ps->p.iac, f->check);
+
+				snprintf(pf->rule_id, sizeof(pf->rule_id), "%s", ci->id);
+				snprintf(pf->rule_name, sizeof(pf->rule_name), "%s%s",
+					 f->result == IAC_UNKNOWN ? "could not be decided: " : "", ci->title);
+				pf->severity = ci->severity;
+				snprintf(pf->remediation, sizeof(pf->remediation), "%s", ci->remediation);
+			}
+			pf->path = xstrdup(b.path);
+			if (!pf->path)
+				return ERR_NOMEM;
+			snprintf(pf->commit, sizeof(pf->commit), "%s", b.commit);
+			pf->line = f->line;
+			pf->column = f->column;
+			snprintf(pf->value, sizeof(pf->value), "%.100s%s%.50s", f->found,
+				 f->resource[0] ? "  in " : "", f->resource);
+			pf->status = f->suppressed ? PF_SUPPRESSED : PF_OPEN;
 			k++;
 			ps->n_findings = k;
 		}
@@ -316,6 +364,8 @@ int push_session_finish(struct push_session *ps)
 		packscan_stats(ps->pack, &st);
 		if (st.findings_over_limit && ps->reason == VR__COUNT)
 			fail(ps, VR_LIMIT_FINDINGS, NULL);
+		if (st.iac_not_evaluated && ps->reason == VR__COUNT)
+			fail(ps, VR_LIMIT_IAC, NULL);
 		err = collect_findings(ps);
 	}
 	return err;

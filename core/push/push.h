@@ -30,7 +30,10 @@ struct push_session_params {
 	struct match_scratch *sc;	/* borrowed */
 	struct pack_limits limits;	/* copy */
 	const char *spool_dir;		/* pack spool directory */
+	const struct iac_checkset *iac;	/* IaC checks, or NULL */
 };
+
+struct iac_checkset;
 
 int push_session_new(const struct push_session_params *p, struct push_session **out);
 void push_session_free(struct push_session *ps);

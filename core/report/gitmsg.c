@@ -152,8 +152,10 @@ int gitmsg_reject(struct buf *out, const struct push_command *cmds, size_t n_cmd
 			if (!err && !secrets)
 				err = line(out, "hint: fix the configuration, amend the commit, push again.");
 			if (!err && o->bypass_allowed) {
-				err = line(out, "hint: not a real secret? git push -o "
-					   "sluice.bypass=false-positive");
+				err = line(out, secrets ? "hint: not a real secret? git push -o "
+							  "sluice.bypass=false-positive"
+							: "hint: a false positive? git push -o "
+							  "sluice.bypass=false-positive");
 				err = err ? err : line(out, "hint:   (or used-in-tests, will-fix-later; "
 						       "bypasses are recorded)");
 			}

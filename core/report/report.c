@@ -5,6 +5,7 @@
 #include "core/base/api.h"
 #include "core/base/buf.h"
 #include "core/base/err.h"
+#include "core/iac/iac.h"
 #include "core/report/report.h"
 
 #include <stdarg.h>
@@ -62,6 +63,42 @@ int report_add(struct report *r, const char *path, const char *commit_hex,
 	return 0;
 }
 
+static void copy_printable(char *dst, size_t cap, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] && i + 1 < cap; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+int report_add_iac(struct report *r, const char *path, const char *commit_hex,
+		   const char *blob_hex, const struct iac_finding *f)
+{
+	struct finding sf;
+	struct report_entry *e;
+	int err;
+
+	memset(&sf, 0, sizeof(sf));
+	sf.line = f->line ? f->line : 1;
+	sf.column = f->column ? f->column : 1;
+	sf.status = f->suppressed ? FINDING_SUPPRESSED : FINDING_OPEN;
+	size_t before = r->n;
+
+	err = report_add(r, path, commit_hex, blob_hex, &sf);
+	if (err || r->n == before)
+		return err;	/* error, or counted as dropped */
+	e = &r->entries[r->n - 1];
+	e->kind = REPORT_IAC;
+	e->iac.check = f->check;
+	e->iac.unknown = f->result == IAC_UNKNOWN;
+	e->iac.end_line = f->end_line;
+	copy_printable(e->iac.resource, sizeof(e->iac.resource), f->resource);
+	copy_printable(e->iac.found, sizeof(e->iac.found), f->found);
+	copy_printable(e->iac.reason, sizeof(e->iac.reason), f->suppress_reason);
+	return 0;
+}
+
 void report_error(struct report *r, const char *path, const char *fmt, ...)
 {
 	struct buf b;
@@ -108,14 +145,69 @@ void report_sort(struct report *r)
 		qsort(r->entries, r->n, sizeof(*r->entries), cmp_entry);
 }
 
+/* What a report entry's rule is called and how serious it is. */
+struct entry_meta {
+	const char *id, *name, *help, *uri, *level, *tier, *severity;
+	size_t index;			/* SARIF ruleIndex */
+};
+
+static const char *iac_level(enum rule_severity s)
+{
+	return s <= SEV_HIGH ? "error" : s == SEV_MEDIUM ? "warning" : "note";
+}
+
+static void entry_meta(const struct report *r, const struct report_entry *e, struct entry_meta *m)
+{
+	size_t nsec = ruleset_count(r->rs);
+
+	memset(m, 0, sizeof(*m));
+	if (e->kind == REPORT_SECRET) {
+		const struct secret_rule *rule = ruleset_rule(r->rs, e->f.rule);
+
+		m->id = rule->id;
+		m->name = rule->name;
+		m->help = rule->remediation;
+		m->uri = rule->n_references ? rule->references[0] : NULL;
+		m->level = rule->tier == RULE_TIER_BLOCK ? "error" : "warning";
+		m->tier = rule_tier_name(rule->tier);
+		m->severity = rule_severity_name(rule->severity);
+		m->index = e->f.rule;
+		return;
+	}
+	if (e->iac.check == UINT32_MAX || !r->iac || e->iac.check >= iac_checkset_count(r->iac)) {
+		m->id = "IAC-UNPARSED";
+		m->name = "IaC file could not be evaluated";
+		m->help = "Fix the syntax or split the file so it stays within the parser limits; "
+			  "until then its resources are not checked.";
+		m->level = "warning";
+		m->tier = "iac";
+		m->severity = "medium";
+		m->index = nsec + (r->iac ? iac_checkset_count(r->iac) : 0);
+		return;
+	}
+	{
+		const struct iac_check_info *ci = iac_checkset_info(r->iac, e->iac.check);
+
+		m->id = ci->id;
+		m->name = ci->title;
+		m->help = ci->remediation;
+		m->uri = ci->n_references ? ci->references[0] : NULL;
+		m->level = e->iac.unknown ? "warning" : iac_level(ci->severity);
+		m->tier = "iac";
+		m->severity = rule_severity_name(ci->severity);
+		m->index = nsec + e->iac.check;
+	}
+}
+
 size_t report_blocking(const struct report *r)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < r->n; i++) {
-		const struct secret_rule *rule = ruleset_rule(r->rs, r->entries[i].f.rule);
+		struct entry_meta m;
 
-		if (r->entries[i].f.status == FINDING_OPEN && rule->tier == RULE_TIER_BLOCK)
+		entry_meta(r, &r->entries[i], &m);
+		if (r->entries[i].f.status == FINDING_OPEN && strcmp(m.level, "error") == 0)
 			n++;
 	}
 	return n;
@@ -194,78 +286,111 @@ static int uri_escape(struct buf *b, const char *s)
 	return err;
 }
 
-static const char *sarif_level(const struct secret_rule *r)
+static int sarif_rule(struct buf *b, bool first, const char *id, const char *name,
+		      const char *help, const char *uri, const char *level, const char *tier,
+		      const char *severity, const char *tag)
 {
-	return r->tier == RULE_TIER_BLOCK ? "error" : "warning";
+	int err = buf_append_str(b, first ? "{\"id\":" : ",{\"id\":");
+
+	err = err ? err : jstr(b, id);
+	err = err ? err : buf_append_str(b, ",\"name\":");
+	err = err ? err : jstr(b, id);
+	err = err ? err : buf_append_str(b, ",\"shortDescription\":{\"text\":");
+	err = err ? err : jstr(b, name);
+	err = err ? err : buf_append_str(b, "},\"help\":{\"text\":");
+	err = err ? err : jstr(b, help);
+	err = err ? err : buf_append_str(b, "}");
+	if (!err && uri) {
+		err = buf_append_str(b, ",\"helpUri\":");
+		err = err ? err : jstr(b, uri);
+	}
+	return err ? err : buf_printf(b, ",\"defaultConfiguration\":{\"level\":\"%s\"},"
+				      "\"properties\":{\"tier\":\"%s\",\"severity\":\"%s\","
+				      "\"tags\":[\"security\",\"%s\"]}}", level, tier, severity, tag);
 }
 
 static int write_sarif(const struct report *r, struct buf *b)
 {
-	size_t i, j;
+	size_t i, j, nsec = ruleset_count(r->rs), niac = r->iac ? iac_checkset_count(r->iac) : 0;
 	int err = 0;
 
 	err = buf_append_str(b, "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\","
 			     "\"version\":\"2.1.0\",\"runs\":[{\"tool\":{\"driver\":{"
 			     "\"name\":\"sluice\",\"version\":\"" SLUICE_VERSION "\","
 			     "\"informationUri\":\"https://github.com/sluice/sluice\",\"rules\":[");
-	for (i = 0; !err && i < ruleset_count(r->rs); i++) {
+	/* ruleIndex: secret rules, then IaC checks, then IAC-UNPARSED. */
+	for (i = 0; !err && i < nsec; i++) {
 		const struct secret_rule *rule = ruleset_rule(r->rs, i);
 
-		err = buf_append_str(b, i ? ",{\"id\":" : "{\"id\":");
-		err = err ? err : jstr(b, rule->id);
-		err = err ? err : buf_append_str(b, ",\"name\":");
-		err = err ? err : jstr(b, rule->id);
-		err = err ? err : buf_append_str(b, ",\"shortDescription\":{\"text\":");
-		err = err ? err : jstr(b, rule->name);
-		err = err ? err : buf_append_str(b, "},\"help\":{\"text\":");
-		err = err ? err : jstr(b, rule->remediation);
-		err = err ? err : buf_append_str(b, "}");
-		if (!err && rule->n_references) {
-			err = buf_append_str(b, ",\"helpUri\":");
-			err = err ? err : jstr(b, rule->references[0]);
-		}
-		err = err ? err : buf_printf(b, ",\"defaultConfiguration\":{\"level\":\"%s\"},"
-					     "\"properties\":{\"tier\":\"%s\",\"severity\":\"%s\","
-					     "\"tags\":[\"security\",\"secret\"]}}",
-					     sarif_level(rule), rule_tier_name(rule->tier),
-					     rule_severity_name(rule->severity));
+		err = sarif_rule(b, i == 0, rule->id, rule->name, rule->remediation,
+				 rule->n_references ? rule->references[0] : NULL,
+				 rule->tier == RULE_TIER_BLOCK ? "error" : "warning",
+				 rule_tier_name(rule->tier), rule_severity_name(rule->severity), "secret");
 	}
+	for (i = 0; !err && i < niac; i++) {
+		const struct iac_check_info *ci = iac_checkset_info(r->iac, i);
+
+		err = sarif_rule(b, nsec + i == 0, ci->id, ci->title, ci->remediation,
+				 ci->n_references ? ci->references[0] : NULL, iac_level(ci->severity),
+				 "iac", rule_severity_name(ci->severity), "iac");
+	}
+	err = err ? err : sarif_rule(b, nsec + niac == 0, "IAC-UNPARSED",
+				     "IaC file could not be evaluated",
+				     "Fix the syntax or split the file so it stays within the parser "
+				     "limits; until then its resources are not checked.", NULL,
+				     "warning", "iac", "medium", "iac");
 	err = err ? err : buf_append_str(b, "]}},\"results\":[");
 	for (i = 0; !err && i < r->n; i++) {
 		const struct report_entry *e = &r->entries[i];
-		const struct secret_rule *rule = ruleset_rule(r->rs, e->f.rule);
+		struct entry_meta m;
+		struct buf msg;
 		char fp[17];
 
-		match_fingerprint_hex(e->f.fingerprint, fp);
+		entry_meta(r, e, &m);
 		err = buf_append_str(b, i ? ",{\"ruleId\":" : "{\"ruleId\":");
-		err = err ? err : jstr(b, rule->id);
-		err = err ? err : buf_printf(b, ",\"ruleIndex\":%u,\"level\":\"%s\",\"message\":{\"text\":",
-					     e->f.rule, sarif_level(rule));
-		{
-			struct buf m;
-
-			buf_init(&m, 4096);
-			buf_printf(&m, "%s: %s (fingerprint %s)", rule->name, e->f.redacted, fp);
-			err = err ? err : json_escape(b, (const char *)m.data, m.len);
-			buf_release(&m);
+		err = err ? err : jstr(b, m.id);
+		err = err ? err : buf_printf(b, ",\"ruleIndex\":%zu,\"level\":\"%s\",\"message\":{\"text\":",
+					     m.index, m.level);
+		buf_init(&msg, 4096);
+		if (e->kind == REPORT_SECRET) {
+			match_fingerprint_hex(e->f.fingerprint, fp);
+			buf_printf(&msg, "%s: %s (fingerprint %s)", m.name, e->f.redacted, fp);
+		} else {
+			buf_printf(&msg, "%s%s: %s%s%s", e->iac.unknown ? "could not be decided: " : "",
+				   m.name, e->iac.found, e->iac.resource[0] ? " in " : "",
+				   e->iac.resource);
 		}
+		err = err ? err : json_escape(b, (const char *)msg.data, msg.len);
+		buf_release(&msg);
 		err = err ? err : buf_append_str(b, "},\"locations\":[{\"physicalLocation\":"
 						 "{\"artifactLocation\":{\"uri\":");
 		err = err ? err : uri_escape(b, e->path);
-		err = err ? err : buf_printf(b, "},\"region\":{\"startLine\":%u,\"startColumn\":%u}}}],",
+		err = err ? err : buf_printf(b, "},\"region\":{\"startLine\":%u,\"startColumn\":%u",
 					     e->f.line, e->f.column);
-		err = err ? err : buf_printf(b, "\"partialFingerprints\":{\"sluice/v1\":\"%s\"},", fp);
+		if (!err && e->kind == REPORT_IAC && e->iac.end_line >= e->f.line)
+			err = buf_printf(b, ",\"endLine\":%u", e->iac.end_line);
+		err = err ? err : buf_append_str(b, "}}}],");
+		if (!err && e->kind == REPORT_SECRET)
+			err = buf_printf(b, "\"partialFingerprints\":{\"sluice/v1\":\"%s\"},", fp);
 		err = err ? err : buf_printf(b, "\"properties\":{\"tier\":\"%s\",\"severity\":\"%s\"",
-					     rule_tier_name(rule->tier),
-					     rule_severity_name(rule->severity));
+					     m.tier, m.severity);
 		if (!err && e->commit[0])
 			err = buf_printf(b, ",\"commit\":\"%s\"", e->commit);
 		if (!err && e->blob[0])
 			err = buf_printf(b, ",\"blob\":\"%s\"", e->blob);
+		if (!err && e->kind == REPORT_IAC && e->iac.resource[0]) {
+			err = buf_append_str(b, ",\"resource\":");
+			err = err ? err : jstr(b, e->iac.resource);
+		}
+		if (!err && e->kind == REPORT_IAC)
+			err = buf_printf(b, ",\"result\":\"%s\"", e->iac.unknown ? "unknown" : "fail");
 		err = err ? err : buf_append_str(b, "}");
-		if (!err && e->f.status == FINDING_SUPPRESSED)
-			err = buf_append_str(b, ",\"suppressions\":[{\"kind\":\"inSource\","
-					     "\"justification\":\"sluice:ignore comment\"}]");
+		if (!err && e->f.status == FINDING_SUPPRESSED) {
+			err = buf_append_str(b, ",\"suppressions\":[{\"kind\":\"inSource\",\"justification\":");
+			err = err ? err : jstr(b, e->kind == REPORT_IAC && e->iac.reason[0] ? e->iac.reason
+											: "sluice:ignore comment");
+			err = err ? err : buf_append_str(b, "}]");
+		}
 		err = err ? err : buf_append_str(b, "}");
 	}
 	err = err ? err : buf_append_str(b, "],\"invocations\":[{\"executionSuccessful\":");
@@ -295,23 +420,34 @@ static int write_json(const struct report *r, struct buf *b)
 
 	for (i = 0; !err && i < r->n; i++) {
 		const struct report_entry *e = &r->entries[i];
-		const struct secret_rule *rule = ruleset_rule(r->rs, e->f.rule);
+		struct entry_meta m;
 		char fp[17];
 
-		match_fingerprint_hex(e->f.fingerprint, fp);
+		entry_meta(r, e, &m);
 		err = buf_append_str(b, i ? ",{\"rule\":" : "{\"rule\":");
-		err = err ? err : jstr(b, rule->id);
+		err = err ? err : jstr(b, m.id);
 		err = err ? err : buf_append_str(b, ",\"name\":");
-		err = err ? err : jstr(b, rule->name);
-		err = err ? err : buf_printf(b, ",\"tier\":\"%s\",\"severity\":\"%s\",\"path\":",
-					     rule_tier_name(rule->tier),
-					     rule_severity_name(rule->severity));
+		err = err ? err : jstr(b, m.name);
+		err = err ? err : buf_printf(b, ",\"kind\":\"%s\",\"tier\":\"%s\",\"severity\":\"%s\","
+					     "\"level\":\"%s\",\"path\":",
+					     e->kind == REPORT_SECRET ? "secret" : "iac", m.tier, m.severity,
+					     m.level);
 		err = err ? err : jstr(b, e->path);
 		err = err ? err : buf_printf(b, ",\"line\":%u,\"column\":%u,\"commit\":\"%s\","
 					     "\"blob\":\"%s\",\"value\":",
 					     e->f.line, e->f.column, e->commit, e->blob);
-		err = err ? err : jstr(b, e->f.redacted);
-		err = err ? err : buf_printf(b, ",\"fingerprint\":\"%s\",\"status\":\"%s\"}", fp,
+		if (e->kind == REPORT_SECRET) {
+			match_fingerprint_hex(e->f.fingerprint, fp);
+			err = err ? err : jstr(b, e->f.redacted);
+			err = err ? err : buf_printf(b, ",\"fingerprint\":\"%s\"", fp);
+		} else {
+			err = err ? err : jstr(b, e->iac.found);
+			err = err ? err : buf_append_str(b, ",\"resource\":");
+			err = err ? err : jstr(b, e->iac.resource);
+			err = err ? err : buf_printf(b, ",\"end_line\":%u,\"result\":\"%s\"",
+						     e->iac.end_line, e->iac.unknown ? "unknown" : "fail");
+		}
+		err = err ? err : buf_printf(b, ",\"status\":\"%s\"}",
 					     e->f.status == FINDING_OPEN ? "open" : "suppressed");
 	}
 	err = err ? err : buf_printf(b, "],\"summary\":{\"objects\":%llu,\"bytes\":%llu,"
@@ -348,29 +484,37 @@ static int write_text(const struct report *r, struct buf *b, bool colour)
 
 	for (i = 0; !err && i < r->n; i++) {
 		const struct report_entry *e = &r->entries[i];
-		const struct secret_rule *rule = ruleset_rule(r->rs, e->f.rule);
-		char path[1024], fp[17];
+		struct entry_meta m;
+		char path[1024], fp[17], commit[24];
 
-		match_fingerprint_hex(e->f.fingerprint, fp);
+		entry_meta(r, e, &m);
 		text_sanitize(path, sizeof(path), e->path);
+		snprintf(commit, sizeof(commit), "%s%.12s", e->commit[0] ? "  commit " : "", e->commit);
 		if (!last || strcmp(last, e->path) != 0) {
 			err = buf_printf(b, "%s%s%s\n", bold, path, off);
 			last = e->path;
 		}
-		err = err ? err : buf_printf(b, "  %u:%u  %s%-5s%s %s  %s (%s)%s\n",
+		err = err ? err : buf_printf(b, "  %u:%u  %s%-7s%s %s  %s (%s)%s\n",
 					     e->f.line, e->f.column,
-					     rule->tier == RULE_TIER_BLOCK ? red : yel,
-					     rule_tier_name(rule->tier), off, rule->id, rule->name,
-					     rule_severity_name(rule->severity),
+					     strcmp(m.level, "error") == 0 ? red : yel,
+					     m.level, off, m.id, m.name, m.severity,
 					     e->f.status == FINDING_SUPPRESSED ? "  [suppressed]" : "");
-		err = err ? err : buf_printf(b, "         %svalue %s  fingerprint %s%s%s%.12s%s\n",
-					     dim, e->f.redacted, fp, e->commit[0] ? "  commit " : "",
-					     "", e->commit, off);
-		err = err ? err : buf_printf(b, "         fix: %s\n", rule->remediation);
+		if (e->kind == REPORT_SECRET) {
+			match_fingerprint_hex(e->f.fingerprint, fp);
+			err = err ? err : buf_printf(b, "         %svalue %s  fingerprint %s%s%s\n", dim,
+						     e->f.redacted, fp, commit, off);
+		} else {
+			err = err ? err : buf_printf(b, "         %s%s%s%s%s%s\n", dim,
+						     e->iac.unknown ? "unknown: " : "found ", e->iac.found,
+						     e->iac.resource[0] ? "  in " : "", e->iac.resource, off);
+			if (!err && commit[0])
+				err = buf_printf(b, "        %s%s%s\n", dim, commit, off);
+		}
+		err = err ? err : buf_printf(b, "         fix: %s\n", m.help);
 	}
 	for (i = 0; !err && i < r->n_errors; i++)
 		err = buf_printf(b, "%serror:%s %s\n", red, off, r->errors[i]);
-	return err ? err : buf_printf(b, "%s%zu finding(s), %zu blocking; %llu object(s), %.1f MB scanned%s%s\n",
+	return err ? err : buf_printf(b, "%s%zu finding(s), %zu at level error; %llu object(s), %.1f MB scanned%s%s\n",
 				      bold, r->n, blocking, (unsigned long long)r->objects,
 				      (double)r->bytes / 1e6,
 				      r->n_errors ? ", errors occurred" : "", off);

@@ -5,6 +5,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/base/limits.h"
+#include "core/iac/iac.h"
 #include "core/pack/pack.h"
 #include "core/push/packscan.h"
 #include "core/source/source.h"
@@ -103,13 +104,31 @@ int scan_buffer(struct scanner *s, const char *path, const uint8_t *p, size_t n)
 	return err;
 }
 
+static void scan_iac(struct scanner *s, const char *path, const uint8_t *p, size_t n,
+		     const char *commit, const char *blob)
+{
+	struct iac_finding *f = NULL;
+	size_t nf = 0, i;
+
+	if (iac_scan(s->opts.iac, path, p, n, &f, &nf) != 0) {
+		report_error(s->rep, path, "IaC evaluation failed: out of memory");
+		return;
+	}
+	for (i = 0; i < nf; i++)
+		report_add_iac(s->rep, path, commit, blob, &f[i]);
+	xfree(f);
+}
+
 static int scan_fd(struct scanner *s, int fd, const char *display)
 {
 	struct match_stream ms;
+	struct buf whole;
+	bool iac = false, first = true;
 	ssize_t r;
 	uint64_t total = 0;
 	int err = match_stream_init(&ms, s->rs, s->sc);
 
+	buf_init(&whole, LIMIT_IAC_FILE_BYTES_DEFAULT);
 	while (!err && (r = read(fd, s->chunk, SOURCE_READ_CHUNK)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
@@ -117,9 +136,21 @@ static int scan_fd(struct scanner *s, int fd, const char *display)
 			err = -errno;
 			break;
 		}
+		if (first && s->opts.iac)
+			iac = iac_detect(display, s->chunk, (size_t)r) != IAC_NONE;
+		first = false;
+		/* An IaC file above the cap is still evaluated: iac_scan gives
+		 * it one UNKNOWN "limit" finding, never a silent pass. */
+		if (iac && buf_append(&whole, s->chunk, (size_t)r) != 0) {
+			iac = false;
+			scan_iac(s, display, NULL, LIMIT_IAC_FILE_BYTES_DEFAULT + 1, NULL, NULL);
+		}
 		total += (uint64_t)r;
 		err = match_stream_feed(&ms, s->chunk, (size_t)r);
 	}
+	if (!err && iac)
+		scan_iac(s, display, whole.data ? whole.data : (const uint8_t *)"", whole.len, NULL, NULL);
+	buf_release(&whole);
 	if (!err)
 		err = match_stream_finish(&ms);
 	if (!err) {
@@ -156,6 +187,7 @@ static int scan_pack_stream(struct scanner *s, int fd, bool seekable, const char
 	pack_limits_default(&pp.limits);
 	pp.pack_fd = seekable ? fd : -1;
 	pp.spool_dir = s->opts.spool_dir;
+	pp.iac = s->opts.iac;
 	err = packscan_new(&pp, &ps);
 	while (!err && !stopped && (n = read(fd, s->chunk, SOURCE_READ_CHUNK)) != 0) {
 		if (n < 0) {
@@ -201,6 +233,18 @@ static int scan_pack_stream(struct scanner *s, int fd, bool seekable, const char
 			if (report_add(s->rep, b.path, b.commit, b.blob, &b.findings[j]))
 				err = ERR_NOMEM;
 	}
+	for (i = 0; i < packscan_iac_count(ps); i++) {
+		struct packscan_iac b;
+
+		packscan_iac_get(ps, i, &b);
+		for (j = 0; j < b.n; j++)
+			if (report_add_iac(s->rep, b.path, b.commit, b.blob, &b.findings[j]))
+				err = ERR_NOMEM;
+	}
+	if (st.iac_not_evaluated)
+		report_error(s->rep, display, "%llu IaC file(s) not evaluated: more than %u MiB of "
+			     "IaC candidates in one pack", (unsigned long long)st.iac_not_evaluated,
+			     LIMIT_IAC_KEPT_BYTES >> 20);
 	packscan_free(ps);
 	return err;
 }

@@ -14,6 +14,9 @@
  *   unique blob is scanned once, and paths and commits come from the
  *   commits and trees of that pack (core/pack/attrib.h).  Needs `git` on
  *   PATH.  SHA-256 repositories are supported when git supports them.
+ * - Files that are IaC (core/iac: by path and first bytes) and at most
+ *   LIMIT_IAC_FILE_BYTES_DEFAULT long are also evaluated by the IaC
+ *   checks; in repositories and packs, after their paths are known.
  * - "-" is standard input, scanned as one object named "(stdin)".
  * - A file whose first bytes are "PACK" and whose name ends in .pack is
  *   read through the pack parser directly (pack_fd, no spool copy).
@@ -32,10 +35,13 @@
 /* Read size for plain files and pipes. */
 #define SOURCE_READ_CHUNK (256u * 1024)
 
+struct iac_checkset;
+
 struct scan_opts {
 	bool no_git;		/* scan work trees as files, not history */
 	bool progress;		/* a progress line on stderr */
 	const char *spool_dir;	/* temp files of the pack parser */
+	const struct iac_checkset *iac;	/* IaC checks, NULL for secrets only */
 };
 
 struct scanner {

@@ -25,6 +25,7 @@ enum verdict_action {
 	X(LIMIT_SPOOL,       ACTION_REJECT, "pack larger than the spool limit") \
 	X(LIMIT_COMMANDS,    ACTION_REJECT, "command block above the limit") \
 	X(LIMIT_FINDINGS,    ACTION_REJECT, "more findings than can be listed") \
+	X(LIMIT_IAC,         ACTION_WARN,   "IaC files above the evaluation budget were not checked") \
 	X(BUDGET_TIME,       ACTION_REJECT, "scan did not finish within the time budget") \
 	X(PACK_CORRUPT,      ACTION_REJECT, "pack is corrupt") \
 	X(THIN_BASE_MISSING, ACTION_REJECT, "delta base missing from the pack (thin pack)") \
