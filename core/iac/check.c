@@ -210,7 +210,7 @@ static int path_compile(struct ld *ld, const char *s, size_t n, unsigned family,
 			i += 3;
 		} else {
 			while (i < n && s[i] != '.' && s[i] != '[') {
-				if (!seg_char(s[i])) {
+				if (!seg_char(s[i]) && s[i] != '*') {
 					problem(ld, "path '%s': bad character", p->text);
 					return -1;
 				}
@@ -222,6 +222,9 @@ static int path_compile(struct ld *ld, const char *s, size_t n, unsigned family,
 			}
 			if (i - st == 1 && s[st] == '*') {
 				g->kind = IAC_SEG_ANY;
+			} else if (memchr(s + st, '*', i - st)) {
+				problem(ld, "path '%s': '*' must be a segment of its own", p->text);
+				return -1;
 			} else if (i - st == 5 && !memcmp(s + st, "@json", 5)) {
 				g->kind = IAC_SEG_JSON;
 			} else if (s[st] == '$') {
@@ -910,6 +913,24 @@ static int check_compile(struct ld *ld, const struct iac_node *n, const char *pa
 		problem(ld, "a check must be a map");
 		return -1;
 	}
+	/* The id first, so that every later message can name the check. */
+	id = iac_map_get(n, "id");
+	if (!is_scalar(id) || !id->len || id->len > 64) {
+		problem(ld, "id missing or not a short string");
+		return -1;
+	}
+	for (i = 0; i < id->len; i++) {
+		char ch = id->str[i];
+
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      ch == '-' || ch == '_' || ch == '.')) {
+			problem(ld, "id '%.*s' has characters other than [A-Za-z0-9._-]", (int)id->len, id->str);
+			return -1;
+		}
+	}
+	if (!(c->id = dup_scalar(ld, id, "id")))
+		return -1;
+	ld->id = c->id;
 	for (m = n->child; m; m = m->next) {
 		if (key_is(m, "id"))
 			id = m;
@@ -932,22 +953,6 @@ static int check_compile(struct ld *ld, const struct iac_node *n, const char *pa
 			return -1;
 		}
 	}
-	if (!id || id->kind != IAC_N_STR || !id->len || id->len > 64) {
-		problem(ld, "id missing or not a short string");
-		return -1;
-	}
-	for (i = 0; i < id->len; i++) {
-		char ch = id->str[i];
-
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-' || ch == '_' || ch == '.')) {
-			problem(ld, "id '%.*s' has characters other than [A-Za-z0-9._-]", (int)id->len, id->str);
-			return -1;
-		}
-	}
-	if (!(c->id = dup_scalar(ld, id, "id")))
-		return -1;
-	ld->id = c->id;
 	if (!title || !rem) {
 		problem(ld, "title and remediation are required");
 		return -1;

@@ -1189,13 +1189,15 @@ static void parse_sup(struct sup *x, const char *p, const char *e, bool checkov)
 		}
 		break;
 	}
-	/* Trim comment closers. */
+	/* Trim comment closers and the blanks around them. */
 	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 		e--;
 	if (e - p >= 2 && e[-2] == '*' && e[-1] == '/')
 		e -= 2;
-	if (e - p >= 3 && !memcmp(e - 3, "-->", 3))
+	else if (e - p >= 3 && !memcmp(e - 3, "-->", 3))
 		e -= 3;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
 	if (checkov) {
 		if (p < e && *p == ':')
 			p++;
