@@ -53,7 +53,8 @@ test-fuzz: deps
 	bash tests/fuzz/run.sh $(BUILD)-fuzz $(FUZZ_SECS)
 
 bench: build
-	bash tests/bench/bench.sh $(BUILD)/sluice
+	SLUICE_BINARY=$(BUILD)/sluice bash tests/bench/bench.sh
+	bash tests/bench/bench_gate.sh $(BUILD)/sluice
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

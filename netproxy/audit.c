@@ -116,7 +116,7 @@ void audit_write(struct audit_log *a, const struct audit_record *r)
 	err = err ? err : buf_append_str(&b, ",\"note\":");
 	err = err ? err : (r->note ? jstr(&b, r->note) : buf_append_str(&b, "null"));
 	err = err ? err : buf_printf(&b, ",\"generation\":%llu,\"objects\":%llu,\"bytes\":%llu,"
-				     "\"scan_ms\":%.1f,\"verdict_ms\":%.1f,\"budget_exceeded\":%s,"
+				     "\"scan_ms\":%.1f,\"verdict_ms\":%.3f,\"budget_exceeded\":%s,"
 				     "\"finding_count\":%zu,\"findings\":[",
 				     (unsigned long long)r->generation, (unsigned long long)r->objects,
 				     (unsigned long long)r->bytes, r->scan_ms, r->verdict_ms,

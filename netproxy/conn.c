@@ -987,6 +987,13 @@ static int gate_decoded(void *arg, const uint8_t *p, size_t n)
 	int err;
 
 	c->decoded += n;
+	if (c->gmode == GATE_STREAM && c->prefix_sent) {
+		/* Forward first, then scan: an upstream that streams into
+		 * index-pack (the embedded backend, Gitea) works while we scan;
+		 * the held trailer still keeps it from applying anything. */
+		gate_forward_pack(c, p, n);
+		return push_session_feed(c->push, p, n);
+	}
 	err = push_session_feed(c->push, p, n);
 	if (err)
 		return err;
@@ -999,7 +1006,6 @@ static int gate_decoded(void *arg, const uint8_t *p, size_t n)
 			return gate_open_stream(c);
 		return 0;
 	}
-	gate_forward_pack(c, p, n);
 	return 0;
 }
 
