@@ -10,6 +10,7 @@
 #include "core/push/packscan.h"
 
 #include <stdio.h>
+#include <strings.h>
 
 struct pending_blob {
 	struct pack_oid oid;
@@ -47,22 +48,57 @@ struct packscan {
 	struct packscan_stats stats;
 };
 
-/* First bytes that make a blob worth keeping until its path is known:
- * what iac_detect() recognises from content alone, plus the openings of
- * path-detected formats (Terraform blocks, Bicep declarations, a
- * Dockerfile's first instruction). */
+/* The first non-blank line that is not a comment ('#' or '//'). */
+static const uint8_t *first_code_line(const uint8_t *p, size_t n, size_t *len)
+{
+	const uint8_t *end = p + n;
+
+	while (p < end) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		const uint8_t *e = nl ? nl : end, *q = p;
+
+		while (q < e && (*q == ' ' || *q == '\t' || *q == '\r' || *q == 0xef || *q == 0xbb ||
+				 *q == 0xbf))
+			q++;
+		if (q < e && *q != '#' && !(e - q >= 2 && q[0] == '/' && q[1] == '/')) {
+			*len = (size_t)(e - q);
+			return q;
+		}
+		p = e + (nl ? 1 : 0);
+	}
+	return NULL;
+}
+
+static bool line_starts_ci(const uint8_t *l, size_t n, const char *word)
+{
+	size_t wl = strlen(word);
+
+	return n >= wl && strncasecmp((const char *)l, word, wl) == 0;
+}
+
+/* Whether a blob may be an IaC file, from its first bytes, before its
+ * path is known: what iac_detect() recognises from content alone (ARM,
+ * CloudFormation, Kubernetes), or a first code line that opens a
+ * Terraform block, a Bicep declaration or a Dockerfile.  Anything else is
+ * not kept (a Python "from x import" line is not a Dockerfile). */
 static bool iac_maybe(const uint8_t *p, size_t n)
 {
-	static const char *const hints[] = {
-		"resource \"", "module \"", "provider \"", "variable \"", "data \"",
-		"resource ", "targetScope", "param ", "FROM ", "from ", "ARG ",
+	static const char *const openers[] = {
+		"resource \"", "module \"", "provider \"", "variable \"", "data \"", "output \"",
+		"terraform {", "locals {", "resource ", "targetScope", "param ", "metadata ",
+		"FROM ", "ARG ", "@description(", "@secure()", "@allowed(", "@minLength(",
+		"@maxLength(", "@minValue(", "@maxValue(", "@metadata(", "@export(",
 	};
-	size_t head = MIN(n, (size_t)65536), i;
+	size_t head = MIN(n, (size_t)65536), len, i;
+	const uint8_t *l;
 
 	if (iac_detect(NULL, p, head) != IAC_NONE)
 		return true;
-	for (i = 0; i < ARRAY_SIZE(hints); i++)
-		if (memmem(p, head, hints[i], strlen(hints[i])))
+	l = first_code_line(p, head, &len);
+	if (!l)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(openers); i++)
+		if (line_starts_ci(l, len, openers[i]))
 			return true;
 	return false;
 }
