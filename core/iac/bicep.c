@@ -569,9 +569,11 @@ static int parse_value(struct bp *p, enum bctx ctx, struct iac_node **out)
 		*out = n;
 		return 0;
 	}
-	p->pos = start;
-	p->line = line;
-	p->bol = sbol;
+	if (!n) {
+		p->pos = start;
+		p->line = line;
+		p->bol = sbol;
+	}
 	if ((err = skip_expr(p, ctx)))
 		return err;
 	if (p->pos == start)

@@ -1176,8 +1176,10 @@ static int load_pack(struct ld *ld, struct iac_checkset *cs, const char *text, s
 	}
 	if (pack && pack->kind == IAC_N_MAP) {
 		for (m = pack->child; m; m = m->next) {
-			if (key_is(m, "id") && m->kind == IAC_N_STR)
+			if (key_is(m, "id") && m->kind == IAC_N_STR && !pack_id)
 				pack_id = xstrndup(m->str, m->len);
+			else if (key_is(m, "id"))
+				problem(ld, "pack.id must be one string");
 			else if (!key_is(m, "version") && !key_is(m, "description"))
 				problem(ld, "pack: unknown key '%.*s'", (int)m->key_len, m->key);
 		}

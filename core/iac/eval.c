@@ -56,6 +56,23 @@ struct wit {
 	bool missing;			/* path absent */
 };
 
+/* Same-file names (variables, locals, parameters) hashed once per scan, so
+ * that resolving stays linear however many references a file holds. */
+struct sym {
+	const char *k;			/* name, NULL = free slot */
+	uint32_t kl;
+	struct iac_node *v;		/* its value node (NULL: declared, no default) */
+};
+
+struct symtab {
+	struct sym *v;			/* open addressing, power of two */
+	size_t cap, n;
+	bool built;
+	bool ci;			/* names compare case-insensitively (ARM) */
+};
+
+struct partner_cache;
+
 struct ev {
 	const struct iac_checkset *cs;
 	struct iac_doc *doc;
@@ -65,6 +82,8 @@ struct ev {
 	struct iac_node *pod;		/* its pod spec */
 	struct mset *pool[48];		/* match sets, used as a stack */
 	size_t pool_used;
+	struct symtab vars, locals;	/* same-file names, built on first use */
+	struct partner_cache *partners;	/* per PARTNER condition, built on first use */
 };
 
 static unsigned family_of(enum iac_format f)
@@ -95,25 +114,137 @@ static bool span_eq(const char *a, size_t al, const char *b, size_t bl)
 	return al == bl && !memcmp(a, b, al);
 }
 
-/* TF: the variable/locals member named n in blocks with this key. */
-static struct iac_node *tf_block_member(struct iac_node *root, const char *block, const char *n,
-					size_t nl, bool by_label, const char *member)
+static uint32_t sym_hash(const char *k, size_t kl, bool ci)
 {
-	struct iac_node *c, *m;
+	return ci ? iac_hash_lower(k, kl) : iac_hash_lower(k, kl) ^ 0x9e37u;
+}
 
-	if (!root)
-		return NULL;
-	for (c = root->child; c; c = c->next) {
-		if (!(c->flags & IAC_F_BLOCK) || !span_eq(c->key, c->key_len, block, strlen(block)))
-			continue;
-		if (by_label) {
-			if (c->aux && c->aux->child && span_eq(c->aux->child->str, c->aux->child->len, n, nl))
-				return member ? iac_map_get(c, member) : c;
-		} else if ((m = iac_map_getn(c, n, nl))) {
-			return m;
+static bool sym_eq(const struct sym *e, const char *k, size_t kl, bool ci)
+{
+	size_t i;
+
+	if (e->kl != kl)
+		return false;
+	if (!ci)
+		return !memcmp(e->k, k, kl);
+	for (i = 0; i < kl; i++) {
+		char x = e->k[i], y = k[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y + 32);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* First definition wins, as the map lookups it replaces did. */
+static int sym_put(struct symtab *t, const char *k, size_t kl, struct iac_node *v)
+{
+	size_t i, mask;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 64, j;
+		struct sym *nv = xcalloc(nc, sizeof(*nv));
+
+		if (!nv)
+			return ERR_NOMEM;
+		for (j = 0; j < t->cap; j++) {
+			if (!t->v[j].k)
+				continue;
+			for (i = sym_hash(t->v[j].k, t->v[j].kl, t->ci) & (nc - 1); nv[i].k; i = (i + 1) & (nc - 1))
+				;
+			nv[i] = t->v[j];
+		}
+		xfree(t->v);
+		t->v = nv;
+		t->cap = nc;
+	}
+	mask = t->cap - 1;
+	for (i = sym_hash(k, kl, t->ci) & mask; t->v[i].k; i = (i + 1) & mask)
+		if (sym_eq(&t->v[i], k, kl, t->ci))
+			return 0;
+	t->v[i].k = k;
+	t->v[i].kl = (uint32_t)kl;
+	t->v[i].v = v;
+	t->n++;
+	return 0;
+}
+
+static bool sym_get(const struct symtab *t, const char *k, size_t kl, struct iac_node **v)
+{
+	size_t i, mask;
+
+	if (!t->cap)
+		return false;
+	mask = t->cap - 1;
+	for (i = sym_hash(k, kl, t->ci) & mask; t->v[i].k; i = (i + 1) & mask) {
+		if (sym_eq(&t->v[i], k, kl, t->ci)) {
+			*v = t->v[i].v;
+			return true;
 		}
 	}
-	return NULL;
+	return false;
+}
+
+/* Members of a map into t, each mapped to its member `inner` (or itself). */
+static void sym_members(struct symtab *t, struct iac_node *map, const char *inner, bool ci_inner)
+{
+	struct iac_node *c;
+
+	if (!map || map->kind != IAC_N_MAP)
+		return;
+	for (c = map->child; c; c = c->next)
+		sym_put(t, c->key, c->key_len, !inner ? c : ci_inner ? iac_map_geti(c, inner) : iac_map_get(c, inner));
+}
+
+static void build_syms(struct ev *ev)
+{
+	struct iac_doc *doc = ev->doc;
+	struct symtab *vars = &ev->vars, *locals = &ev->locals;
+	struct iac_node *c, *m;
+
+	vars->built = locals->built = true;
+	switch (doc->fmt) {
+	case IAC_TERRAFORM:
+		for (c = doc->root ? doc->root->child : NULL; c; c = c->next) {
+			if (!(c->flags & IAC_F_BLOCK))
+				continue;
+			if (span_eq(c->key, c->key_len, "variable", 8) && c->aux && c->aux->child)
+				sym_put(vars, c->aux->child->str, c->aux->child->len, iac_map_get(c, "default"));
+			else if (span_eq(c->key, c->key_len, "locals", 6))
+				for (m = c->child; m; m = m->next)
+					sym_put(locals, m->key, m->key_len, m);
+		}
+		break;
+	case IAC_TERRAFORM_JSON:
+		sym_members(vars, doc->vars, "default", false);
+		sym_members(locals, doc->locals, NULL, false);
+		break;
+	case IAC_BICEP:
+		/* One namespace: params and vars. */
+		for (c = doc->vars ? doc->vars->child : NULL; c; c = c->next) {
+			if (!(c->flags & IAC_F_BLOCK) || !c->aux || !c->aux->child)
+				continue;
+			if (span_eq(c->key, c->key_len, "param", 5))
+				sym_put(vars, c->aux->child->str, c->aux->child->len, iac_map_get(c, "default"));
+			else if (span_eq(c->key, c->key_len, "var", 3))
+				sym_put(vars, c->aux->child->str, c->aux->child->len, iac_map_get(c, "value"));
+		}
+		break;
+	case IAC_ARM:
+		vars->ci = locals->ci = true;	/* ARM names are case-insensitive */
+		sym_members(vars, doc->vars, "defaultValue", true);
+		sym_members(locals, doc->locals, NULL, false);
+		break;
+	case IAC_CLOUDFORMATION:
+		sym_members(vars, doc->vars, "Default", false);
+		break;
+	default:
+		break;
+	}
 }
 
 static struct iac_node *resolve(struct ev *ev, struct iac_node *n, struct iac_node **via);
@@ -126,40 +257,23 @@ static struct iac_node *resolve_ref(struct ev *ev, const char *s, size_t len, st
 
 	if (hop > RESOLVE_HOPS)
 		return NULL;
+	if (!ev->vars.built)
+		build_syms(ev);
 	switch (doc->fmt) {
 	case IAC_TERRAFORM:
+	case IAC_TERRAFORM_JSON:
 		if (len > 4 && !memcmp(s, "var.", 4) && !memchr(s + 4, '.', len - 4) && !memchr(s + 4, '[', len - 4))
-			t = tf_block_member(doc->vars, "variable", s + 4, len - 4, true, "default");
+			sym_get(&ev->vars, s + 4, len - 4, &t);
 		else if (len > 6 && !memcmp(s, "local.", 6) && !memchr(s + 6, '.', len - 6) &&
 			 !memchr(s + 6, '[', len - 6))
-			t = tf_block_member(doc->locals, "locals", s + 6, len - 6, false, NULL);
+			sym_get(&ev->locals, s + 6, len - 6, &t);
 		break;
-	case IAC_TERRAFORM_JSON:
-		if (len > 4 && !memcmp(s, "var.", 4))
-			t = iac_map_get(iac_map_getn(doc->vars, s + 4, len - 4), "default");
-		else if (len > 6 && !memcmp(s, "local.", 6))
-			t = iac_map_getn(doc->locals, s + 6, len - 6);
+	case IAC_BICEP:
+		sym_get(&ev->vars, s, len, &t);
 		break;
-	case IAC_BICEP: {
-		struct iac_node *c;
-
-		for (c = doc->vars ? doc->vars->child : NULL; c; c = c->next) {
-			if (!(c->flags & IAC_F_BLOCK) || !c->aux || !c->aux->child ||
-			    !span_eq(c->aux->child->str, c->aux->child->len, s, len))
-				continue;
-			if (span_eq(c->key, c->key_len, "param", 5))
-				t = iac_map_get(c, "default");
-			else if (span_eq(c->key, c->key_len, "var", 3))
-				t = iac_map_get(c, "value");
-			else
-				continue;
-			break;
-		}
-		break;
-	}
 	case IAC_ARM: {
 		/* [parameters('x')] / [variables('x')], blanks tolerated. */
-		size_t i = 1, e = len - 1, ns;
+		size_t i = 1, e = len - 1, ns, nl;
 		bool param;
 
 		while (i < e && s[i] == ' ')
@@ -182,30 +296,24 @@ static struct iac_node *resolve_ref(struct ev *ev, const char *s, size_t len, st
 			i++;
 		if (i >= e)
 			return NULL;
-		{
-			size_t nl = i - ns;
-
+		nl = i - ns;
+		i++;
+		while (i < e && s[i] == ' ')
 			i++;
-			while (i < e && s[i] == ' ')
-				i++;
-			if (i >= e || s[i] != ')')
-				return NULL;
+		if (i >= e || s[i] != ')')
+			return NULL;
+		i++;
+		while (i < e && s[i] == ' ')
 			i++;
-			while (i < e && s[i] == ' ')
-				i++;
-			if (i != e)
-				return NULL;
-			if (param)
-				t = iac_map_geti(iac_map_getn(doc->vars, s + ns, nl), "defaultValue");
-			else
-				t = iac_map_getn(doc->locals, s + ns, nl);
-		}
+		if (i != e)
+			return NULL;
+		sym_get(param ? &ev->vars : &ev->locals, s + ns, nl, &t);
 		break;
 	}
 	case IAC_CLOUDFORMATION:
 		if (len > 5 && !memcmp(s, "AWS::", 5))
 			return NULL;	/* pseudo parameters */
-		t = iac_map_get(iac_map_getn(doc->vars, s, len), "Default");
+		sym_get(&ev->vars, s, len, &t);
 		break;
 	default:
 		break;
@@ -977,25 +1085,73 @@ static enum iac_tv quant_eval(struct ev *ev, const struct iac_cond *c, struct ia
 	return IAC_TV_TRUE;
 }
 
-/* Does some resource of the partner types refer to this one? */
-static enum iac_tv partner_eval(struct ev *ev, const struct iac_cond *c, struct wit *w)
-{
-	const struct iac_res *me = ev->res;
-	struct mset *s, *mine;
-	size_t i, t, k;
-	bool found = false;
+/* What the partner resources of one PARTNER condition refer to, collected
+ * once per scan: "type.name" prefixes of their references and their literal
+ * values.  Each resource then needs one lookup, not a pass over the file. */
+struct partner_cache {
+	struct partner_cache *next;
+	const struct iac_cond *cond;
+	struct symtab refs;		/* "aws_s3_bucket.logs" */
+	struct symtab lits;		/* "example-logs" */
+};
 
-	if (!(mine = mset_get(ev))) {
-		wit_set(w, NULL, NULL, NULL, c->paths);
-		return IAC_TV_UNKNOWN;
+static void partners_free(struct partner_cache *p)
+{
+	while (p) {
+		struct partner_cache *n = p->next;
+
+		xfree(p->refs.v);
+		xfree(p->lits.v);
+		xfree(p);
+		p = n;
 	}
-	if (!(s = mset_get(ev))) {
-		mset_put(ev);
-		wit_set(w, NULL, NULL, NULL, c->paths);
-		return IAC_TV_UNKNOWN;
+}
+
+/* "${aws_s3_bucket.logs.id}" / aws_s3_bucket.logs.arn -> "aws_s3_bucket.logs". */
+static bool ref_prefix(const char *s, size_t n, const char **k, size_t *kl)
+{
+	size_t i = 0, dots = 0, st;
+
+	if (n >= 2 && s[0] == '$' && s[1] == '{')
+		i = 2;
+	while (i < n && s[i] == ' ')
+		i++;
+	st = i;
+	for (; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '.') {
+			if (++dots == 2)
+				break;
+		} else if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			     ch == '_' || ch == '-')) {
+			break;
+		}
 	}
-	walk(ev, me->body, &c->paths[0], mine);
-	for (i = 0; i < ev->doc->n_res && !found; i++) {
+	if (dots < 1 || i == st)
+		return false;
+	*k = s + st;
+	*kl = i - st;
+	return true;
+}
+
+static struct partner_cache *partner_get(struct ev *ev, const struct iac_cond *c)
+{
+	struct partner_cache *pc;
+	struct mset *s;
+	size_t i, t, k;
+
+	for (pc = ev->partners; pc; pc = pc->next)
+		if (pc->cond == c)
+			return pc;
+	if (!(pc = xcalloc(1, sizeof(*pc))))
+		return NULL;
+	pc->cond = c;
+	pc->next = ev->partners;
+	ev->partners = pc;
+	if (!(s = mset_get(ev)))
+		return NULL;
+	for (i = 0; i < ev->doc->n_res; i++) {
 		const struct iac_res *r = &ev->doc->res[i];
 
 		for (t = 0; t < c->n_types; t++)
@@ -1004,39 +1160,53 @@ static enum iac_tv partner_eval(struct ev *ev, const struct iac_cond *c, struct 
 		if (t == c->n_types)
 			continue;
 		walk(ev, r->body, &c->paths[0], s);
-		for (k = 0; k < s->n && !found; k++) {
+		for (k = 0; k < s->n; k++) {
 			struct iac_node *o = s->m[k].origin, *via = NULL, *v;
-			size_t j;
+			const char *key;
+			size_t kl;
 
 			if (o->kind == IAC_N_EXPR || (o->kind == IAC_N_STR && (o->flags & IAC_F_TEMPLATE))) {
-				/* type.name followed by '.', '}' or the end. */
-				const char *x = o->str;
-				size_t xl = o->len, tl = me->type_len, nl = me->name_len;
-
-				for (j = 0; j + tl + 1 + nl <= xl; j++) {
-					if (memcmp(x + j, me->type, tl) || x[j + tl] != '.' ||
-					    memcmp(x + j + tl + 1, me->name, nl))
-						continue;
-					if (j + tl + 1 + nl == xl || x[j + tl + 1 + nl] == '.' ||
-					    x[j + tl + 1 + nl] == '}' || x[j + tl + 1 + nl] == '[') {
-						found = true;
-						break;
-					}
-				}
-				continue;
-			}
-			v = resolve(ev, o, &via);
-			for (j = 0; v && v->kind == IAC_N_STR && j < mine->n; j++) {
-				struct iac_node *mv2 = NULL, *mv = resolve(ev, mine->m[j].origin, &mv2);
-
-				if (mv && mv->kind == IAC_N_STR && span_eq(mv->str, mv->len, v->str, v->len))
-					found = true;
+				if (ref_prefix(o->str, o->len, &key, &kl))
+					sym_put(&pc->refs, key, kl, o);
+			} else if ((v = resolve(ev, o, &via)) && v->kind == IAC_N_STR) {
+				sym_put(&pc->lits, v->str, v->len, o);
 			}
 		}
 	}
 	mset_put(ev);
+	return pc;
+}
+
+/* Does some resource of the partner types refer to this one? */
+static enum iac_tv partner_eval(struct ev *ev, const struct iac_cond *c, struct wit *w)
+{
+	const struct iac_res *me = ev->res;
+	struct partner_cache *pc = partner_get(ev, c);
+	struct iac_node *hit = NULL;
+	bool found = false;
+	struct mset *mine;
+	char key[512];
+	size_t k;
+
+	memset(w, 0, sizeof(w[0]));
+	if (!pc || !(mine = mset_get(ev))) {
+		w->path = c->paths;
+		return IAC_TV_UNKNOWN;
+	}
+	if (me->type_len + 1 + me->name_len < sizeof(key)) {
+		memcpy(key, me->type, me->type_len);
+		key[me->type_len] = '.';
+		memcpy(key + me->type_len + 1, me->name, me->name_len);
+		found = sym_get(&pc->refs, key, me->type_len + 1 + me->name_len, &hit);
+	}
+	walk(ev, me->body, &c->paths[0], mine);
+	for (k = 0; k < mine->n && !found; k++) {
+		struct iac_node *via = NULL, *v = resolve(ev, mine->m[k].origin, &via);
+
+		if (v && v->kind == IAC_N_STR)
+			found = sym_get(&pc->lits, v->str, v->len, &hit);
+	}
 	mset_put(ev);
-	memset(w, 0, sizeof(*w));
 	if (found)
 		return IAC_TV_FALSE;
 	w->missing = true;
@@ -1239,17 +1409,31 @@ static void parse_sup(struct sup *x, const char *p, const char *e, bool checkov)
 	copy_clean(x->reason, sizeof(x->reason), p, (size_t)(e - p));
 }
 
-/* A marker counts only inside a comment on its line. */
-static bool in_comment(const char *text, size_t at, size_t bol)
+/* Where the first comment introducer of a line is, found once per line
+ * however many markers the line holds. */
+struct cscan {
+	size_t bol;			/* line being scanned */
+	size_t done;			/* scanned up to here */
+	size_t first;			/* first '#', "//" or slash-star; SIZE_MAX none yet */
+};
+
+static bool in_comment(const char *t, size_t at, size_t bol, struct cscan *cs)
 {
 	size_t i;
 
-	for (i = bol; i < at; i++)
-		if (text[i] == '#' || (text[i] == '/' && i + 1 < at + 1 && (text[i + 1] == '/' || text[i + 1] == '*')))
-			return true;
-	return false;
+	if (cs->bol != bol) {
+		cs->bol = cs->done = bol;
+		cs->first = SIZE_MAX;
+	}
+	for (i = cs->done; i < at && cs->first == SIZE_MAX; i++)
+		if (t[i] == '#' || (t[i] == '/' && (t[i + 1] == '/' || t[i + 1] == '*')))
+			cs->first = i;
+	if (i > cs->done)
+		cs->done = i;
+	return cs->first < at;
 }
 
+/* Suppression markers in comments; one linear pass per marker. */
 static int scan_comments(const char *t, size_t len, struct sups *out)
 {
 	static const struct { const char *m; size_t l; } marks[] = {
@@ -1259,23 +1443,23 @@ static int scan_comments(const char *t, size_t len, struct sups *out)
 	int err;
 
 	for (mi = 0; mi < ARRAY_SIZE(marks); mi++) {
-		const char *p = t, *end = t + len;
+		const char *p = t, *end = t + len, *counted = t;
+		struct cscan cs = { SIZE_MAX, 0, SIZE_MAX };
+		uint32_t line = 1;
 
 		while ((p = memmem(p, (size_t)(end - p), marks[mi].m, marks[mi].l))) {
 			size_t at = (size_t)(p - t), bol = at;
-			const char *e = p;
-			uint32_t line = 1;
+			const char *e = p, *q;
 			struct sup x;
 
+			for (q = counted; q < p; q++)
+				line += *q == '\n';
+			counted = p;
 			while (bol && t[bol - 1] != '\n')
 				bol--;
 			while (e < end && *e != '\n')
 				e++;
-			if (in_comment(t, at, bol)) {
-				const char *q;
-
-				for (q = t; q < t + bol; q++)
-					line += *q == '\n';
+			if (in_comment(t, at, bol, &cs)) {
 				memset(&x, 0, sizeof(x));
 				x.line = line;
 				x.checkov = mi == 1;
@@ -1319,28 +1503,41 @@ static bool expired(const char *until, int64_t now)
 	return now / 86400 > days_from_civil((int)y, m, d);
 }
 
-/* Lines between a Dockerfile comment and the instruction it precedes. */
-static bool only_comments_between(const char *t, size_t len, uint32_t from, uint32_t to)
-{
-	size_t i = 0;
-	uint32_t line = 1;
+/* Line starts of the text, built on first need (Dockerfile suppressions). */
+struct lines {
+	uint32_t *off;			/* off[i] = offset of line i + 1 */
+	size_t n;
+};
 
-	while (i < len && line <= from) {
+static int lines_build(struct lines *l, const char *t, size_t len)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < len; i++)
+		n += t[i] == '\n';
+	if (!(l->off = xmalloc(n * sizeof(*l->off))))
+		return ERR_NOMEM;
+	l->off[0] = 0;
+	for (i = 0, n = 1; i < len; i++)
 		if (t[i] == '\n')
-			line++;
-		i++;
-	}
-	while (i < len && line < to) {
-		size_t k = i;
+			l->off[n++] = (uint32_t)(i + 1);
+	l->n = n;
+	return 0;
+}
+
+/* Are the lines strictly between from and to blank or comments? */
+static bool only_comments_between(const char *t, size_t len, const struct lines *l, uint32_t from,
+				  uint32_t to)
+{
+	uint32_t ln;
+
+	for (ln = from + 1; ln < to && ln <= l->n; ln++) {
+		size_t k = l->off[ln - 1];
 
 		while (k < len && (t[k] == ' ' || t[k] == '\t' || t[k] == '\r'))
 			k++;
 		if (k < len && t[k] != '\n' && t[k] != '#')
 			return false;
-		while (i < len && t[i] != '\n')
-			i++;
-		i++;
-		line++;
 	}
 	return true;
 }
@@ -1590,6 +1787,7 @@ struct fkey {
 };
 
 struct scan {
+	struct lines lines;		/* line index, Dockerfile suppressions */
 	struct fkey *keys;		/* xrealloc'd */
 	size_t n_keys, cap_keys;
 	struct ev ev;
@@ -1618,7 +1816,10 @@ static void apply_sups(struct scan *sc, const struct iac_check *ck, const struct
 		if (x->file)
 			hit = x;
 		else if (doc->fmt == IAC_DOCKERFILE) {
-			if (x->line < f->line && only_comments_between(doc->text, doc->len, x->line, f->line))
+			if (!sc->lines.off && lines_build(&sc->lines, doc->text, doc->len))
+				continue;
+			if (x->line < f->line &&
+			    only_comments_between(doc->text, doc->len, &sc->lines, x->line, f->line))
 				hit = x;
 		} else if (x->line >= r->sup_line && x->line <= r->end_line) {
 			hit = x;
@@ -1862,10 +2063,14 @@ int iac_scan_ex(const struct iac_checkset *cs, const struct iac_scan_opts *opts,
 done:
 	for (i = 0; i < ARRAY_SIZE(sc.ev.pool); i++)
 		xfree(sc.ev.pool[i]);
+	xfree(sc.ev.vars.v);
+	xfree(sc.ev.locals.v);
+	partners_free(sc.ev.partners);
 	if (sc.ev.md)
 		pcre2_match_data_free(sc.ev.md);
 	xfree(sc.sups.v);
 	xfree(sc.keys);
+	xfree(sc.lines.off);
 	iac_doc_release(&doc);
 	return rc;
 }

@@ -827,10 +827,13 @@ static int parse_expr(struct hp *p, enum ctx ctx, struct iac_node **out)
 		return 0;
 	}
 	/* Operators, conditionals, indexing a literal, parentheses: skip the
-	 * whole expression and keep its text. */
-	p->pos = start;
-	p->line = line;
-	p->bol = sbol;
+	 * rest of the expression and keep its text.  A term already read is
+	 * not read again, so nested operands cost linear time. */
+	if (!n) {
+		p->pos = start;
+		p->line = line;
+		p->bol = sbol;
+	}
 	if ((err = skip_expr(p, ctx)))
 		return err;
 	if (p->pos == start)

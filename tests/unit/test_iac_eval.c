@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <cmocka.h>
 
 #define EX "    examples: {positive: [{name: p.tf, text: 'resource \"t\" \"a\" {}', lines: [1]}],\n" \
@@ -560,6 +561,67 @@ static void deterministic_and_thread_safe(void **state)
 	xfree(j.ref);
 }
 
+/* Many variables, references, partners and suppression comments in one
+ * file: every lookup is hashed, so this stays linear (a quadratic engine
+ * needs minutes here, far beyond the bound). */
+static void hostile_file_stays_linear(void **state)
+{
+	struct buf b;
+	struct iac_finding *f = NULL;
+	size_t nf = 0, i;
+	struct timespec t0, t1;
+	double secs;
+
+	UNUSED(state);
+	buf_init(&b, 8u << 20);
+	for (i = 0; i < 20000; i++)
+		buf_printf(&b, "variable \"v%zu\" { default = \"good\" } # sluice:ignore=P-TF reason=\"r\"\n", i);
+	for (i = 0; i < 20000; i++)
+		buf_printf(&b, "resource \"probe\" \"r%zu\" {\n  v = var.v%zu\n  must = local.m\n}\n", i, 19999 - i);
+	buf_printf(&b, "locals {\n  m = 1\n}\n");
+	assert_true(b.len < LIMIT_IAC_FILE_BYTES_DEFAULT);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(iac_scan(probe, "big.tf", b.data, b.len, &f, &nf), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "hostile file: %zu bytes in %.3f s, %zu findings\n", b.len, secs, nf);
+	assert_int_equal(nf, 0);	/* every v resolves to "good", must is set */
+	assert_true(secs < 20.0);
+	xfree(f);
+	buf_release(&b);
+}
+
+/* The optional wall-clock budget: 1 ms per MiB cannot hold for parsing
+ * 3.5 MB of JSON (that would be over 3 GB/s). */
+static void time_budget(void **state)
+{
+	struct buf b;
+	struct iac_scan_opts o;
+	struct iac_finding *f = NULL;
+	size_t nf = 0, i;
+
+	UNUSED(state);
+	buf_init(&b, 8u << 20);
+	buf_printf(&b, "{\"AWSTemplateFormatVersion\": \"2010-09-09\", \"x\": [");
+	for (i = 0; i < 90000; i++)
+		buf_printf(&b, "\"abcdefghijklmnopqrstuvwxyz0123456789\",");
+	buf_printf(&b, "1]}");
+	iac_scan_opts_default(&o);
+	o.time_ms_per_mib = 1;
+	assert_int_equal(iac_scan_ex(probe, &o, "t.json", b.data, b.len, &f, &nf), 0);
+	assert_int_equal(nf, 1);
+	assert_int_equal(f[0].check, IAC_CHECK_NONE);
+	assert_non_null(strstr(f[0].found, "time budget"));
+	xfree(f);
+	f = NULL;
+	nf = 0;
+	o.time_ms_per_mib = 0;
+	assert_int_equal(iac_scan_ex(probe, &o, "t.json", b.data, b.len, &f, &nf), 0);
+	assert_int_equal(nf, 0);
+	xfree(f);
+	buf_release(&b);
+}
+
 static void usage_errors(void **state)
 {
 	struct iac_finding *f = NULL;
@@ -586,6 +648,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(suppress_structured, setup_probe, teardown_probe),
 		cmocka_unit_test_setup_teardown(findings_cap, setup_probe, teardown_probe),
 		cmocka_unit_test_setup_teardown(deterministic_and_thread_safe, setup_probe, teardown_probe),
+		cmocka_unit_test_setup_teardown(hostile_file_stays_linear, setup_probe, teardown_probe),
+		cmocka_unit_test_setup_teardown(time_budget, setup_probe, teardown_probe),
 		cmocka_unit_test_setup_teardown(usage_errors, setup_probe, teardown_probe),
 	};
 
