@@ -47,6 +47,8 @@ static const struct cfg_row rows[] = {
 	UINT(max_connections, 1, 100000, "1024", "connections per worker"),
 	UINT(idle_timeout_ms, 1000, 3600000, "120000", "idle connections are closed after this"),
 	UINT(max_findings_shown, 1, 100, "10", "findings listed in remote: lines"),
+	U64(push_memory, 16ull << 20, 1ull << 40, "1073741824",
+	    "delta base cache bytes shared by all pushes in flight"),
 };
 
 /* Policy keys, valid globally and per repository. */

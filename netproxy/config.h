@@ -41,6 +41,8 @@ struct sluice_config {
 	unsigned max_connections;	/* per worker */
 	unsigned idle_timeout_ms;	/* idle connections are closed */
 	unsigned max_findings_shown;	/* remote: findings per push */
+	uint64_t push_memory;		/* delta base caches of all pushes in
+					 * flight together (bytes) */
 	struct policy policy;		/* default policy */
 	struct repo_policy *repos;	/* overrides, owned */
 	size_t n_repos;

@@ -35,6 +35,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -61,6 +62,9 @@
 #define CONN_PUSH_REPLY_MAX (16u * 1024 * 1024)
 /* Decoded bytes of a push held whole (small Content-Length bodies). */
 #define CONN_HOLD_DECODED_MAX (64u * 1024 * 1024)
+/* Smallest delta base cache a push gets when the shared budget
+ * (push_memory) is spent: it still works, re-inflating more. */
+#define CONN_MIN_BASE_CACHE (4u * 1024 * 1024)
 /* Held back at the end of a streamed pack: the longest trailer. */
 #define CONN_TRAILER_HOLD 32u
 
@@ -137,6 +141,8 @@ struct conn {
 	struct gate_decision dec;
 	struct buf gate_reply;		/* our reply (block) or warnings */
 	struct timespec t_start, t_body_end;
+	struct timespec t_last_read;	/* the read that brought the last byte */
+	uint64_t reserved;		/* base cache bytes taken from the budget */
 };
 
 static void conn_free(struct conn *c);
@@ -243,8 +249,19 @@ static void clear_request(struct conn *c)
 	xfree(c->gitproto);
 	c->method = c->target = c->path = c->query = c->user = c->ctype = c->cenc = NULL;
 	c->gitproto = NULL;
-	push_session_free(c->push);
-	c->push = NULL;
+	if (c->push) {
+		push_session_free(c->push);
+		c->push = NULL;
+		/* A push frees tens of MiB of cache and buffers; give them back
+		 * to the system instead of keeping them in malloc's arenas. */
+		malloc_trim(0);
+	}
+	if (c->reserved) {
+		pthread_mutex_lock(&c->srv->budget_lock);
+		c->srv->push_memory_used -= c->reserved;
+		pthread_mutex_unlock(&c->srv->budget_lock);
+		c->reserved = 0;
+	}
 	match_scratch_free(c->sc);
 	c->sc = NULL;
 	if (c->snap)
@@ -880,6 +897,18 @@ static int gate_start(struct conn *c)
 	pp.rs = c->snap->rs;
 	pp.sc = c->sc;
 	pack_limits_default(&pp.limits);
+	/* Delta base caches are the dominant memory of a push (git-gate.md
+	 * §9); all pushes in flight share push_memory. */
+	pthread_mutex_lock(&c->srv->budget_lock);
+	{
+		uint64_t left = c->srv->cfg.push_memory > c->srv->push_memory_used
+				? c->srv->cfg.push_memory - c->srv->push_memory_used : 0;
+
+		c->reserved = MIN((uint64_t)pp.limits.base_cache_bytes, left);
+		c->srv->push_memory_used += c->reserved;
+	}
+	pthread_mutex_unlock(&c->srv->budget_lock);
+	pp.limits.base_cache_bytes = (size_t)MAX(c->reserved, (uint64_t)CONN_MIN_BASE_CACHE);
 	pp.spool_dir = c->srv->spool_dir;
 	pp.iac = c->snap->iac;
 	err = push_session_new(&pp, &c->push);
@@ -1041,7 +1070,9 @@ static void gate_body_end(struct conn *c)
 			return;
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &c->t_body_end);
+	/* Latency counts from the read that brought the last byte: the scan
+	 * of that last piece is part of it. */
+	c->t_body_end = c->t_last_read;
 	err = push_session_finish(c->push);
 	if (err) {
 		gate_fail(c, "out of memory while scanning the push");
@@ -1388,6 +1419,7 @@ static void on_client_read(struct endpoint *ep, void *arg)
 {
 	struct conn *c = arg;
 
+	clock_gettime(CLOCK_MONOTONIC, &c->t_last_read);
 	reset_idle(c);
 	if (ep->err || ep->eof) {
 		if (ep->err)

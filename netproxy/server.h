@@ -39,6 +39,8 @@ struct server {
 	struct audit_log *audit;		/* DATA/audit.jsonl + syslog */
 	char spool_dir[1100];			/* DATA/spool */
 	volatile int stopping;			/* set once, by the main thread */
+	pthread_mutex_t budget_lock;		/* guards push_memory_used */
+	uint64_t push_memory_used;		/* base cache bytes reserved */
 };
 
 struct worker {

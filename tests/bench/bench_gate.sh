@@ -12,6 +12,8 @@ export SLUICE_SOURCE_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 ROUNDS=${ROUNDS:-5}
 
 start_gate
+sleep 1
+rss_start_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$SL_PID/status")
 # nginx: TLS termination and proxying only, same certificate.
 NG_PORT=$(free_port)
 mkdir -p "$WORK/nginx/logs"
@@ -129,6 +131,7 @@ cat <<REPORT
 | push overhead ratio sluice/nginx | $(printf '%.3f' "$ratio") | <= 1.10 |
 | verdict latency after last byte, p50 ($n pushes, 0.1-10 MB) | ${p50} ms | |
 | verdict latency after last byte, p99 | ${p99} ms (max ${pmax} ms) | <= 50 ms |
-| RSS idle | $((idle_kb / 1024)) MB | |
+| RSS idle, fresh start | $((rss_start_kb / 1024)) MB | |
+| RSS idle, after the pushes above | $((idle_kb / 1024)) MB | |
 | RSS peak, 32 concurrent pushes of the $pack_mb MB pack | $((peak_kb / 1024)) MB ($failed failed) | |
 REPORT
