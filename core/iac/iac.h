@@ -129,8 +129,8 @@ enum iac_format iac_detect(const char *path, const uint8_t *head, size_t len);
 enum iac_result { IAC_PASS, IAC_FAIL, IAC_UNKNOWN };
 
 struct iac_finding {
-	uint32_t check;			/* index into the checkset; UINT32_MAX for
-					 * a file-level limit finding */
+	uint32_t check;			/* index into the checkset, or
+					 * IAC_CHECK_NONE (parse error, limit) */
 	enum iac_result result;		/* FAIL or UNKNOWN */
 	uint32_t line, column, end_line; /* offending attribute's line (else the
 					 * resource header line); block range end */
@@ -143,7 +143,10 @@ struct iac_finding {
 	char suppress_reason[160];	/* its reason, or why one did not apply */
 };
 
-/* Options of one scan; iac_scan() uses iac_scan_opts_default(). */
+/* Options of one scan; iac_scan() uses iac_scan_opts_default(): max_file
+ * LIMIT_IAC_FILE_BYTES_DEFAULT, no time budget (results must not depend on
+ * machine load in tests; the gate sets LIMIT_IAC_TIME_MS_PER_MIB),
+ * checkov markers honoured, reasons required, now = time(NULL). */
 struct iac_scan_opts {
 	size_t max_file;		/* bytes; larger files give one UNKNOWN */
 	unsigned time_ms_per_mib;	/* wall-clock budget per started MiB; 0 = none */
@@ -163,14 +166,22 @@ void iac_scan_opts_default(struct iac_scan_opts *o);
 
 /* Evaluates one whole file.  data[0..len) need not be NUL-terminated and
  * is not kept.  path is used for detection and Dockerfile resource names
- * and may be NULL (content sniffing only).  Findings are appended to *out
- * (grown with xrealloc; the caller frees with xfree) and *n_out is
- * advanced; at most LIMIT_IAC_FINDINGS_PER_FILE are added per call, the
- * last one then being a limit finding.  A file that is not IaC adds
- * nothing.  A file that does not parse, or hits a cap, adds exactly one
- * IAC_CHECK_NONE finding and no check findings.  Findings come in document
- * order of their resources, then check order.  Returns 0, or ERR_NOMEM or
- * ERR_USAGE (NULL cs/out/n_out): internal errors only, never for hostile
+ * and may be NULL (then only JSON/YAML content is sniffed).
+ *
+ * Findings are appended to *out, whose memory must be NULL or come from an
+ * earlier iac_scan() (it is grown with xrealloc); the caller frees it with
+ * xfree.  *n_out counts the entries and is advanced.  At most
+ * LIMIT_IAC_FINDINGS_PER_FILE findings are added per call; if there would
+ * be more, the last one added is a limit finding.  One finding per
+ * (check, resource) and, under `each:`, per (check, container); FAIL wins
+ * over UNKNOWN.  Findings come in the document order of their resources.
+ *
+ * A file that is not IaC adds nothing.  A file that does not parse, or hits
+ * a cap (size, depth, token, tree, alias expansion, optional time budget),
+ * adds exactly one IAC_CHECK_NONE finding and no check findings.
+ *
+ * Returns 0, ERR_NOMEM, or ERR_USAGE (NULL cs/out/n_out, or NULL data
+ * with len > 0).  These are internal errors only, never caused by hostile
  * input. */
 int iac_scan(const struct iac_checkset *cs, const char *path, const uint8_t *data,
 	     size_t len, struct iac_finding **out, size_t *n_out);
