@@ -243,7 +243,7 @@ static char *trim(char *s)
 int config_load_file(struct sluice_config *c, const char *path, struct buf *msg)
 {
 	struct buf text;
-	char tmp[8192], *line, *save = NULL;
+	char tmp[8192], *line, *next;
 	unsigned lineno = 0;
 	ssize_t n;
 	int fd, err = 0;
@@ -268,10 +268,14 @@ int config_load_file(struct sluice_config *c, const char *path, struct buf *msg)
 		buf_release(&text);
 		return err;
 	}
-	for (line = strtok_r((char *)text.data, "\n", &save); line && !err;
-	     line = strtok_r(NULL, "\n", &save)) {
+	/* Line by line by hand: strtok_r would skip empty lines and the
+	 * numbers in error messages would drift. */
+	for (line = (char *)text.data; line && !err; line = next) {
 		char *eq, *k, *v, *hash;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		lineno++;
 		hash = strchr(line, '#');
 		if (hash)
