@@ -55,7 +55,7 @@ static const struct cfg_row rows[] = {
 static int set_policy(struct policy *p, const char *key, const char *value, struct buf *msg)
 {
 	static const char *const sev[] = { "critical", "high", "medium", "low", "info" };
-	enum verdict_action a;
+	enum verdict_action a, *slot = NULL;
 	size_t i;
 
 	if (strcmp(key, "on_timeout") == 0) {
@@ -90,27 +90,30 @@ static int set_policy(struct policy *p, const char *key, const char *value, stru
 		}
 		return 0;
 	}
-	if (verdict_action_parse(value, &a) != 0)
-		goto bad;
+	/* The key first: a typo must be reported as an unknown key, not as
+	 * a bad value of a key that does not exist. */
 	if (strcmp(key, "secret_block") == 0) {
-		p->secret_block = a;
+		slot = &p->secret_block;
 	} else if (strcmp(key, "secret_warn") == 0) {
-		p->secret_warn = a;
+		slot = &p->secret_warn;
 	} else if (strcmp(key, "limits") == 0) {
-		p->limits = a;
-	} else if (strcmp(key, "iac_action") == 0) {
-		for (i = 0; i < POLICY_SEVERITIES; i++)
-			p->iac[i] = a;
+		slot = &p->limits;
 	} else if (strncmp(key, "iac_", 4) == 0) {
 		for (i = 0; i < POLICY_SEVERITIES; i++)
-			if (strcmp(key + 4, sev[i]) == 0) {
-				p->iac[i] = a;
-				return 0;
-			}
-		return ERR_NOTFOUND;
+			if (strcmp(key + 4, sev[i]) == 0)
+				slot = &p->iac[i];
+		if (!slot && strcmp(key, "iac_action") != 0)
+			return ERR_NOTFOUND;
 	} else {
 		return ERR_NOTFOUND;
 	}
+	if (verdict_action_parse(value, &a) != 0)
+		goto bad;
+	if (slot)
+		*slot = a;
+	else
+		for (i = 0; i < POLICY_SEVERITIES; i++)	/* iac_action */
+			p->iac[i] = a;
 	return 0;
 bad:
 	if (msg)
