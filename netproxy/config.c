@@ -51,10 +51,12 @@ static const struct cfg_row rows[] = {
 	    "delta base cache bytes shared by all pushes in flight"),
 };
 
+/* iac_<severity> keys, in enum rule_severity order. */
+static const char *const sev[POLICY_SEVERITIES] = { "critical", "high", "medium", "low", "info" };
+
 /* Policy keys, valid globally and per repository. */
 static int set_policy(struct policy *p, const char *key, const char *value, struct buf *msg)
 {
-	static const char *const sev[] = { "critical", "high", "medium", "low", "info" };
 	enum verdict_action a, *slot = NULL;
 	size_t i;
 
@@ -318,6 +320,30 @@ const struct policy *config_policy_for(const struct sluice_config *c, const char
 	return &c->policy;
 }
 
+/* The policy keys of p, each line starting with prefix ("" or
+ * "repo.<path>."). */
+static int dump_policy(struct buf *out, const char *prefix, const struct policy *p)
+{
+	size_t i;
+	int err;
+
+	err = buf_printf(out, "%son_timeout = %s\n%smode = %s\n%ssecret_block = %s\n"
+			 "%ssecret_warn = %s\n%slimits = %s\n",
+			 prefix, p->fail_open ? "fail-open" : "fail-closed",
+			 prefix, p->monitor ? "monitor" : "enforce",
+			 prefix, verdict_action_name(p->secret_block),
+			 prefix, verdict_action_name(p->secret_warn),
+			 prefix, verdict_action_name(p->limits));
+	for (i = 0; !err && i < POLICY_SEVERITIES; i++)
+		err = buf_printf(out, "%siac_%s = %s\n", prefix, sev[i], verdict_action_name(p->iac[i]));
+	if (!err)
+		err = buf_printf(out, "%sbypass = %s%s\n", prefix,
+				 p->bypass == BYPASS_ANYONE ? "anyone" :
+				 p->bypass == BYPASS_NOBODY ? "nobody" : "users:",
+				 p->bypass == BYPASS_USERS ? p->bypass_users : "");
+	return err;
+}
+
 int config_dump(const struct sluice_config *c, struct buf *out)
 {
 	size_t i;
@@ -334,6 +360,16 @@ int config_dump(const struct sluice_config *c, struct buf *out)
 		else
 			err = buf_printf(out, "%s = %llu\n", r->name,
 					 (unsigned long long)*(const uint64_t *)(const void *)field);
+	}
+	/* The policy is configuration too: the default, then each
+	 * repository's whole policy (overrides start as copies). */
+	if (!err)
+		err = dump_policy(out, "", &c->policy);
+	for (i = 0; !err && i < c->n_repos; i++) {
+		char prefix[300];
+
+		snprintf(prefix, sizeof(prefix), "repo.%s.", c->repos[i].repo);
+		err = dump_policy(out, prefix, &c->repos[i].policy);
 	}
 	return err;
 }
