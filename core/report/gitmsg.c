@@ -126,10 +126,14 @@ int gitmsg_reject(struct buf *out, const struct push_command *cmds, size_t n_cmd
 		  const char *detail, const struct gitmsg_opts *o)
 {
 	struct buf report, ng;
-	size_t secrets = count_open(f, nf, PF_SECRET), iac = count_open(f, nf, PF_IAC), i;
+	size_t secrets = count_open(f, nf, PF_SECRET), iac = count_open(f, nf, PF_IAC), i, cap;
 	int err = 0;
 
-	buf_init(&report, 1 << 20);
+	/* Room for every ng line ("ng " ref " " reason LF, framed): a push
+	 * may name LIMIT_PUSH_COMMANDS refs of up to PUSH_REF_MAX bytes. */
+	if (!size_mul(n_cmds, (size_t)PUSH_REF_MAX + 420, &cap) || !size_add(cap, 64, &cap))
+		return ERR_LIMIT;
+	buf_init(&report, cap);
 	buf_init(&ng, 4096);
 	if (o->sideband) {
 		if (secrets || iac)
