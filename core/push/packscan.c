@@ -307,7 +307,15 @@ int packscan_resolve(struct packscan *ps)
 		c->path = xstrdup(path);
 		if (!c->path)
 			return ERR_NOMEM;
-		e = iac_scan(ps->p.iac, path, c->data, c->len, &c->findings, &c->n);
+		{
+			struct iac_scan_opts o;
+
+			/* Bounded time per file: a hostile file costs at most
+			 * this much, then it is UNKNOWN with a limit reason. */
+			iac_scan_opts_default(&o);
+			o.time_ms_per_mib = LIMIT_IAC_TIME_MS_PER_MIB;
+			e = iac_scan_ex(ps->p.iac, &o, path, c->data, c->len, &c->findings, &c->n);
+		}
 		if (e)
 			return e;
 		ps->stats.iac_files++;
