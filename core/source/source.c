@@ -11,10 +11,13 @@
 #include "core/source/source.h"
 
 #include <dirent.h>
+#include <mbedtls/sha1.h>
+#include <mbedtls/sha256.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -169,7 +172,8 @@ static int scan_fd(struct scanner *s, int fd, const char *display)
 
 /* Feeds a pack from fd (a pipe or a file) through packscan and reports its
  * findings with commit and path. */
-static int scan_pack_stream(struct scanner *s, int fd, bool seekable, const char *display)
+static int scan_pack_stream(struct scanner *s, int fd, bool seekable, const char *display,
+			    enum pack_hash_algo algo)
 {
 	struct packscan_params pp;
 	struct packscan *ps = NULL;
@@ -183,7 +187,7 @@ static int scan_pack_stream(struct scanner *s, int fd, bool seekable, const char
 	memset(&pp, 0, sizeof(pp));
 	pp.rs = s->rs;
 	pp.sc = s->sc;
-	pp.algo = PACK_HASH_SHA1;
+	pp.algo = algo;
 	pack_limits_default(&pp.limits);
 	pp.pack_fd = seekable ? fd : -1;
 	pp.spool_dir = s->opts.spool_dir;
@@ -267,9 +271,83 @@ static bool is_git_dir(const char *dir)
 	return yes;
 }
 
+/* The repository's object format (extensions.objectFormat): "sha256"
+ * repositories have 32-byte ids in their packs. */
+static enum pack_hash_algo repo_algo(const char *gitdir)
+{
+	struct buf path, text;
+	char tmp[4096];
+	ssize_t n;
+	int fd;
+	bool sha256 = false;
+
+	buf_init(&path, 8192);
+	buf_init(&text, 1 << 20);
+	buf_printf(&path, "%s/config", gitdir);
+	buf_append(&path, "", 1);
+	fd = open((const char *)path.data, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+			if (buf_append(&text, tmp, (size_t)n) != 0)
+				break;
+		close(fd);
+		/* git writes "objectformat = sha256" under [extensions]. */
+		if (text.len && buf_append(&text, "", 1) == 0)
+			sha256 = strcasestr((const char *)text.data, "objectformat = sha256") != NULL;
+	}
+	buf_release(&path);
+	buf_release(&text);
+	return sha256 ? PACK_HASH_SHA256 : PACK_HASH_SHA1;
+}
+
+/* A .pack file does not name its object format.  Its trailer does: the
+ * last 20 bytes are the SHA-1 of the rest in a SHA-1 repository, the
+ * last 32 the SHA-256 in a SHA-256 one.  One extra read of the file. */
+static enum pack_hash_algo pack_file_algo(int fd)
+{
+	mbedtls_sha1_context s1;
+	mbedtls_sha256_context s2;
+	uint8_t buf1[65536], t1[20], t2[32], tail[32];
+	struct stat st;
+	off_t off = 0, len;
+	enum pack_hash_algo algo = PACK_HASH_SHA1;
+
+	if (fstat(fd, &st) != 0 || st.st_size < 12 + 32)
+		return algo;
+	len = st.st_size;
+	if (pread(fd, tail, 32, len - 32) != 32)
+		return algo;
+	mbedtls_sha1_init(&s1);
+	mbedtls_sha256_init(&s2);
+	mbedtls_sha1_starts_ret(&s1);
+	mbedtls_sha256_starts_ret(&s2, 0);
+	while (off < len - 20) {
+		size_t want = (size_t)MIN((off_t)sizeof(buf1), len - 20 - off);
+		ssize_t n = pread(fd, buf1, want, off);
+		size_t n2;
+
+		if (n <= 0)
+			break;
+		mbedtls_sha1_update_ret(&s1, buf1, (size_t)n);
+		/* SHA-256 covers 12 bytes less than SHA-1 does. */
+		n2 = off + n > len - 32 ? (size_t)MAX((off_t)0, len - 32 - off) : (size_t)n;
+		if (n2)
+			mbedtls_sha256_update_ret(&s2, buf1, n2);
+		off += n;
+	}
+	mbedtls_sha1_finish_ret(&s1, t1);
+	mbedtls_sha256_finish_ret(&s2, t2);
+	if (memcmp(t1, tail + 12, 20) != 0 && memcmp(t2, tail, 32) == 0)
+		algo = PACK_HASH_SHA256;
+	mbedtls_sha1_free(&s1);
+	mbedtls_sha256_free(&s2);
+	return algo;
+}
+
 /* `git pack-objects --all --stdout` of a repository into the parser. */
 static int scan_repository(struct scanner *s, const char *gitdir, const char *display)
 {
+	enum pack_hash_algo algo = repo_algo(gitdir);
 	char *argv[] = { "git", "--git-dir", (char *)gitdir, "pack-objects", "--all",
 			 "--stdout", "-q", "--window=0", NULL };
 	posix_spawn_file_actions_t fa;
@@ -289,7 +367,7 @@ static int scan_repository(struct scanner *s, const char *gitdir, const char *di
 		report_error(s->rep, display, "cannot run git: %s", strerror(err));
 		return -err;
 	}
-	err = scan_pack_stream(s, pfd[0], false, display);
+	err = scan_pack_stream(s, pfd[0], false, display, algo);
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -326,7 +404,7 @@ static int scan_file_at(struct scanner *s, int dirfd, const char *name, const ch
 		return err;
 	}
 	if (looks_like_pack(fd, name))
-		err = scan_pack_stream(s, fd, true, display);
+		err = scan_pack_stream(s, fd, true, display, pack_file_algo(fd));
 	else
 		err = scan_fd(s, fd, display);
 	close(fd);
