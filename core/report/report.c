@@ -226,6 +226,33 @@ int report_format_parse(const char *s, enum report_format *out)
 	return 0;
 }
 
+/* Bytes of the well-formed UTF-8 sequence at s (RFC 3629 §4), 0 if none. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+	size_t n, i;
+	uint32_t c;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07u;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n;
+}
+
 int json_escape(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -235,7 +262,19 @@ int json_escape(struct buf *b, const char *s, size_t len)
 	for (i = 0; !err && i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '"' || c == '\\') {
+		if (c >= 0x80) {
+			/* JSON text must be UTF-8 (RFC 8259 §8.1) and git paths
+			 * may be any bytes: a byte that does not start a
+			 * well-formed sequence becomes U+FFFD. */
+			size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+
+			if (n) {
+				err = buf_append(b, &s[i], n);
+				i += n - 1;
+			} else {
+				err = buf_append(b, "\\ufffd", 6);
+			}
+		} else if (c == '"' || c == '\\') {
 			char e[2] = { '\\', (char)c };
 
 			err = buf_append(b, e, 2);
