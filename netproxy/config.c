@@ -42,6 +42,8 @@ static const struct cfg_row rows[] = {
 	STR(server_name, "localhost", "name in the self-signed certificate"),
 	STR(log_level, "info", "error, warn, info or debug"),
 	UINT(verdict_deadline_ms, 100, 600000, "4000", "time budget after the last byte of a push"),
+	UINT(push_budget_ms, 1000, 3600000, "120000",
+	     "scanning time of one push body; past it the push is judged unscanned"),
 	U64(hold_whole_max, 0, 1ull << 32, "1048576", "Content-Length bodies up to this are held whole"),
 	UINT(workers, 0, 64, "0", "event loop threads; 0: from the board profile"),
 	UINT(max_connections, 1, 100000, "1024", "connections per worker"),

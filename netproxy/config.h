@@ -36,6 +36,7 @@ struct sluice_config {
 	char server_name[256];		/* CN of the self-signed certificate */
 	char log_level[16];		/* error, warn, info, debug */
 	unsigned verdict_deadline_ms;	/* budget after the last byte */
+	unsigned push_budget_ms;	/* scanning time of one push body */
 	uint64_t hold_whole_max;	/* hold Content-Length bodies up to this */
 	unsigned workers;		/* 0 = from the board profile */
 	unsigned max_connections;	/* per worker */

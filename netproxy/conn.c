@@ -143,6 +143,7 @@ struct conn {
 	struct timespec t_start, t_body_end;
 	struct timespec t_last_read;	/* the read that brought the last byte */
 	uint64_t reserved;		/* base cache bytes taken from the budget */
+	bool budget_hit;		/* push_budget_ms ran out */
 };
 
 static void conn_free(struct conn *c);
@@ -282,6 +283,7 @@ static void clear_request(struct conn *c)
 	c->prefix_sent = c->strip_options = c->decided = c->blocked = false;
 	c->tail_len = 0;
 	c->decoded = 0;
+	c->budget_hit = false;
 	c->status = 0;
 }
 
@@ -1016,6 +1018,20 @@ static int gate_decoded(void *arg, const uint8_t *p, size_t n)
 	int err;
 
 	c->decoded += n;
+	if (!c->budget_hit && (c->decoded >> 20) != ((c->decoded - n) >> 20)) {
+		/* Time is checked once per MiB decoded (style.md rule 5). */
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (elapsed_ms(&c->t_start, &now) > (double)c->srv->cfg.push_budget_ms) {
+			char detail[96];
+
+			c->budget_hit = true;
+			snprintf(detail, sizeof(detail), "scanning took more than %u ms; the rest of "
+				 "the push was not scanned", c->srv->cfg.push_budget_ms);
+			push_session_stop(c->push, VR_BUDGET_TIME, detail);
+		}
+	}
 	if (c->gmode == GATE_STREAM && c->prefix_sent) {
 		/* Forward first, then scan: an upstream that streams into
 		 * index-pack (the embedded backend, Gitea) works while we scan;

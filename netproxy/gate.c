@@ -175,7 +175,7 @@ int gate_warning_pkts(const struct gate_context *gc, struct push_session *ps,
 	if (d->bypass)
 		snprintf(note, sizeof(note), "push accepted with bypass '%s'; recorded as incident %s",
 			 d->bypass, d->incident);
-	else if (d->budget_exceeded)
+	else if (d->budget_exceeded || d->reason == VR_BUDGET_TIME)
 		snprintf(note, sizeof(note), "scan did not finish in time; push let through "
 			 "(fail-open), incident %s", d->incident);
 	else if (d->bypass_refused[0])

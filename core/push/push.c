@@ -371,6 +371,11 @@ int push_session_finish(struct push_session *ps)
 	return err;
 }
 
+void push_session_stop(struct push_session *ps, enum verdict_reason r, const char *detail)
+{
+	fail(ps, r, detail);
+}
+
 bool push_session_commands_ready(const struct push_session *ps)
 {
 	return ps->req != NULL;

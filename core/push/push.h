@@ -43,6 +43,10 @@ int push_session_feed(struct push_session *ps, const uint8_t *p, size_t n);
 /* End of the body. */
 int push_session_finish(struct push_session *ps);
 
+/* Stops scanning with a reason (the time budget ran out): later bytes
+ * are accepted and ignored, and the reason decides the verdict. */
+void push_session_stop(struct push_session *ps, enum verdict_reason r, const char *detail);
+
 /* The command block has been read (commands, caps, options known). */
 bool push_session_commands_ready(const struct push_session *ps);
 /* Body bytes that belong to the command block (before "PACK"). */

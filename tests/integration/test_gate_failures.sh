@@ -72,4 +72,30 @@ git -C "$WORK/w" remote add origin "$GATE/app.git"
 git -C "$WORK/w" push -q origin main 2> "$WORK/new.out" || fail "a new push under generation 3 is clean: $(cat "$WORK/new.out")"
 grep -q '"generation":3' "$DATA/audit.jsonl" || fail "new push not judged by generation 3"
 ok "a push keeps the rule generation it started with; the next push uses the new one"
+# 4. Time budget: a push whose scan runs past push_budget_ms is judged
+# unscanned: refused fail-closed (the default), let through fail-open.
+kill "$SL_PID"; wait "$SL_PID" 2>/dev/null || true
+start_sluice --upstream "http://127.0.0.1:$UP_PORT/git" --set push_budget_ms=1000
+python3 -c 'import os,sys; open(sys.argv[1],"wb").write(os.urandom(4*1024*1024))' "$WORK/w/blob2.bin"
+git -C "$WORK/w" add -A
+git -C "$WORK/w" commit -qm "more bulk"
+mkfifo "$WORK/go2"
+python3 "$RAW" "$GATE/app" "$WORK/w" main pause "$WORK/go2" > "$WORK/budget.out" 2>&1 &
+raw=$!
+sleep 1.5
+echo go > "$WORK/go2"
+wait "$raw" || fail "rawpush budget: $(cat "$WORK/budget.out")"
+grep -q "ng refs/heads/main BUDGET_TIME" "$WORK/budget.out" || fail "no BUDGET_TIME refusal: $(cat "$WORK/budget.out")"
+grep -q '"reason":"BUDGET_TIME"' "$DATA/audit.jsonl" || fail "budget not audited"
+kill "$SL_PID"; wait "$SL_PID" 2>/dev/null || true
+start_sluice --upstream "http://127.0.0.1:$UP_PORT/git" --set push_budget_ms=1000 --set on_timeout=fail-open
+mkfifo "$WORK/go3"
+python3 "$RAW" "$GATE/app" "$WORK/w" main pause "$WORK/go3" > "$WORK/open.out" 2>&1 &
+raw=$!
+sleep 1.5
+echo go > "$WORK/go3"
+wait "$raw" || fail "rawpush fail-open: $(cat "$WORK/open.out")"
+grep -q "ok refs/heads/main" "$WORK/open.out" || fail "fail-open must let the push through: $(cat "$WORK/open.out")"
+grep -q "scan did not finish in time" "$WORK/open.out" || fail "fail-open without a warning: $(cat "$WORK/open.out")"
+ok "time budget: fail-closed refuses, fail-open lets through with a warning; both audited"
 done_tests
