@@ -9,8 +9,11 @@ git client cannot be told to misbehave on cue:
   rawpush.py URL REPO_DIR REF pause FIFO
                                         send half, wait until FIFO has a line, send the
                                         rest; print the response body (pkt-lines) decoded
+  rawpush.py URL REPO_DIR REF gzip      as JGit does: Content-Encoding: gzip with a
+                                        Content-Length and Expect: 100-continue; waits for
+                                        the interim 100 before sending the body
 """
-import socket, ssl, subprocess, sys, urllib.parse, os
+import gzip, socket, ssl, subprocess, sys, urllib.parse, os
 
 url, repo, ref, mode = sys.argv[1:5]
 u = urllib.parse.urlsplit(url)
@@ -40,6 +43,38 @@ pack = subprocess.run(["git", "-C", repo, "pack-objects", "--revs", "--stdout", 
                       input=f"{new}\n^{old}\n".encode() if old != "0" * 40 else f"{new}\n".encode(),
                       stdout=subprocess.PIPE, check=True).stdout
 body = pkt(f"{old} {new} refs/heads/main\0 report-status side-band-64k agent=rawpush") + b"0000" + pack
+
+def read_response(conn):
+    resp = b""
+    while True:
+        d = conn.recv(65536)
+        if not d:
+            break
+        resp += d
+        head, _, body = resp.partition(b"\r\n\r\n")
+        if b"Content-Length:" in head:
+            n = int(head.split(b"Content-Length:")[1].split(b"\r\n")[0])
+            if len(body) >= n:
+                break
+        if resp.endswith(b"0000") or b"\r\n0\r\n\r\n" in resp:
+            break
+    return resp
+
+if mode == "gzip":
+    z = gzip.compress(body)
+    conn = ctx.wrap_socket(socket.create_connection((u.hostname, u.port)), server_hostname=u.hostname)
+    conn.sendall((f"POST {u.path}/git-receive-pack HTTP/1.1\r\nHost: {u.netloc}\r\n"
+                  "Content-Type: application/x-git-receive-pack-request\r\n"
+                  "Accept: application/x-git-receive-pack-result\r\n"
+                  "Content-Encoding: gzip\r\nExpect: 100-continue\r\n"
+                  f"Content-Length: {len(z)}\r\n\r\n").encode())
+    interim = conn.recv(4096)
+    if not interim.startswith(b"HTTP/1.1 100"):
+        print("no 100 Continue:", interim[:80])
+        sys.exit(3)
+    conn.sendall(z)
+    sys.stdout.write(read_response(conn).decode("latin-1"))
+    sys.exit(0)
 
 conn = ctx.wrap_socket(socket.create_connection((u.hostname, u.port)), server_hostname=u.hostname)
 conn.sendall((f"POST {u.path}/git-receive-pack HTTP/1.1\r\nHost: {u.netloc}\r\n"

@@ -64,4 +64,20 @@ git -C "$WORK/w" push origin main > "$WORK/warn.out" 2>&1 || fail "warn-tier pus
 grep -q "remote: warning: sluice" "$WORK/warn.out" || fail "no warning lines: $(cat "$WORK/warn.out")"
 grep -q "settings.yaml:2" "$WORK/warn.out" || fail "warning without path:line: $(cat "$WORK/warn.out")"
 ok "warn-tier finding passes with remote: warnings"
+# JGit's request shape: gzip body with Content-Length and Expect:
+# 100-continue.  The gate answers 100 itself, inflates and judges.
+TOKEN3=$(github_token 8)
+echo "token: $TOKEN3" > "$WORK/w/jgit.yaml"
+git -C "$WORK/w" add -A
+git -C "$WORK/w" commit -qm "jgit-style push"
+python3 "$(dirname "$0")/rawpush.py" "$GATE/app" "$WORK/w" main gzip > "$WORK/gzip.out" 2>&1 || fail "gzip push: $(cat "$WORK/gzip.out")"
+grep -q "ng refs/heads/main secret SEC-GITHUB" "$WORK/gzip.out" || fail "gzip push not judged: $(cat "$WORK/gzip.out")"
+git -C "$WORK/w" reset -q --hard HEAD~1
+echo "clean" > "$WORK/w/jgit.txt"
+git -C "$WORK/w" add -A
+git -C "$WORK/w" commit -qm "clean jgit-style push"
+python3 "$(dirname "$0")/rawpush.py" "$GATE/app" "$WORK/w" main gzip > "$WORK/gzip2.out" 2>&1 || fail "gzip push 2: $(cat "$WORK/gzip2.out")"
+grep -q "ok refs/heads/main" "$WORK/gzip2.out" || fail "clean gzip push not applied: $(cat "$WORK/gzip2.out")"
+[ "$(git -C "$WORK/upstream/app.git" rev-parse main)" = "$(git -C "$WORK/w" rev-parse main)" ] || fail "upstream ref"
+ok "gzip body with Expect: 100-continue (JGit's shape): refused with a secret, applied when clean"
 done_tests
