@@ -250,23 +250,12 @@ static char *trim(char *s)
 int config_load_file(struct sluice_config *c, const char *path, struct buf *msg)
 {
 	struct buf text;
-	char tmp[8192], *line, *next;
+	char *line, *next;
 	unsigned lineno = 0;
-	ssize_t n;
-	int fd, err = 0;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		if (msg)
-			buf_printf(msg, "%s: %s", path, err_str(err));
-		return err;
-	}
 	buf_init(&text, CONFIG_MAX_BYTES);
-	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-		if ((err = buf_append(&text, tmp, (size_t)n)) != 0)
-			break;
-	close(fd);
+	err = buf_read_file(&text, path);
 	if (!err)
 		err = buf_append(&text, "", 1);
 	if (err) {

@@ -189,9 +189,6 @@ static int read_example(const struct rulepack *pack, const struct iac_example *e
 {
 	char path[4096];
 	const char *slash;
-	FILE *f;
-	size_t n;
-	char tmp[65536];
 
 	buf_init(out, LIMIT_IAC_FILE_BYTES_DEFAULT + 1);
 	if (e->text)
@@ -199,14 +196,7 @@ static int read_example(const struct rulepack *pack, const struct iac_example *e
 	slash = pack->source ? strrchr(pack->source, '/') : NULL;
 	snprintf(path, sizeof(path), "%.*s%s", slash ? (int)(slash - pack->source + 1) : 0,
 		 slash ? pack->source : "", e->file);
-	f = fopen(path, "rb");
-	if (!f)
-		return ERR_NOTFOUND;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		if (buf_append(out, tmp, n) != 0)
-			break;
-	fclose(f);
-	return 0;
+	return buf_read_file(out, path);
 }
 
 /* Every IaC check's examples: positive ones fail at exactly the listed

@@ -400,25 +400,11 @@ int rulepack_load_mem(const char *text, size_t len, const char *name,
 int rulepack_load_file(const char *path, struct rulepack *out, struct buf *msg)
 {
 	struct buf text;
-	char tmp[65536];
-	ssize_t n;
-	int fd, err = 0;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		if (msg)
-			buf_printf(msg, "%s: %s", path, err_str(err));
-		return err;
-	}
 	buf_init(&text, RULEPACK_MAX_BYTES);
-	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-		if ((err = buf_append(&text, tmp, (size_t)n)) != 0)
-			break;
-	if (n < 0)
-		err = -errno;
-	close(fd);
+	err = buf_read_file(&text, path);
 	if (err) {
 		if (msg)
 			buf_printf(msg, "%s: %s", path, err_str(err));

@@ -5,9 +5,12 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 void *xmalloc(size_t n) { return malloc(n ? n : 1); }
 void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size ? size : 1); }
@@ -105,6 +108,29 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 	return 0;
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+	uint8_t tmp[65536];
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if ((err = buf_append(b, tmp, (size_t)n)) != 0)
+			break;
+	}
+	close(fd);
+	return err;
 }
 
 void buf_consume(struct buf *b, size_t n)

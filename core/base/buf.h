@@ -35,6 +35,10 @@ int buf_append_str(struct buf *b, const char *s);
 /* printf-style append; ERR_LIMIT when the result would exceed max. */
 int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Appends the whole file at path (up to b->max bytes in all).  0,
+ * -errno when it cannot be opened or read, ERR_LIMIT when it is larger
+ * than the room left. */
+int buf_read_file(struct buf *b, const char *path);
 /* Drops the first n bytes (n <= len). */
 void buf_consume(struct buf *b, size_t n);
 /* Empties the buffer without freeing. */

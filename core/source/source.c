@@ -276,25 +276,14 @@ static bool is_git_dir(const char *dir)
 static enum pack_hash_algo repo_algo(const char *gitdir)
 {
 	struct buf path, text;
-	char tmp[4096];
-	ssize_t n;
-	int fd;
 	bool sha256 = false;
 
 	buf_init(&path, 8192);
 	buf_init(&text, 1 << 20);
-	buf_printf(&path, "%s/config", gitdir);
-	buf_append(&path, "", 1);
-	fd = open((const char *)path.data, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-			if (buf_append(&text, tmp, (size_t)n) != 0)
-				break;
-		close(fd);
-		/* git writes "objectformat = sha256" under [extensions]. */
-		if (text.len && buf_append(&text, "", 1) == 0)
-			sha256 = strcasestr((const char *)text.data, "objectformat = sha256") != NULL;
-	}
+	/* git writes "objectformat = sha256" under [extensions]. */
+	if (buf_printf(&path, "%s/config", gitdir) == 0 &&
+	    buf_read_file(&text, (const char *)path.data) == 0 && buf_append(&text, "", 1) == 0)
+		sha256 = strcasestr((const char *)text.data, "objectformat = sha256") != NULL;
 	buf_release(&path);
 	buf_release(&text);
 	return sha256 ? PACK_HASH_SHA256 : PACK_HASH_SHA1;
