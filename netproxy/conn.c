@@ -851,11 +851,16 @@ static void process_upstream(struct conn *c)
 	}
 }
 
+static void reset_idle(struct conn *c);
+
 static void on_up_read(struct endpoint *ep, void *arg)
 {
 	struct conn *c = arg;
 
 	UNUSED(ep);
+	/* A slow upstream (a big push being indexed) is activity too: the
+	 * idle timeout is for connections where neither side moves. */
+	reset_idle(c);
 	process_upstream(c);
 	/* Back-pressure: stop reading the upstream while the client is slow. */
 	if (!c->dead && c->up && !c->collect && endpoint_pending(c->cl) >= CONN_BACKPRESSURE)
