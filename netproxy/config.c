@@ -147,12 +147,17 @@ static int set_repo(struct sluice_config *c, const char *rest, const char *value
 	/* rest = "<repo path>.<policy key>": the key is after the last dot
 	 * that starts a known policy key, so repository names may contain
 	 * dots ("app.git"). */
-	const char *dot = strrchr(rest, '.');
+	const char *dot;
 	struct repo_policy *rp = NULL;
 	char repo[256], key[64];
 	size_t i;
 	int err;
 
+	/* config_policy_for() ignores the URL's leading slashes; so must
+	 * the override, or "repo./team/app.git..." would never apply. */
+	while (*rest == '/')
+		rest++;
+	dot = strrchr(rest, '.');
 	if (!dot || dot == rest || strlen(dot + 1) >= sizeof(key) ||
 	    (size_t)(dot - rest) >= sizeof(repo)) {
 		if (msg)
