@@ -511,6 +511,18 @@ static void repo_overrides(void **state)
 	assert_false(c.policy.monitor);
 	assert_int_equal(c.policy.secret_block, ACTION_REJECT);
 
+	/* An override written with the URL's leading slash is the same
+	 * repository (lookups ignore leading slashes too); it must apply. */
+	assert_int_equal(config_set(&c, "repo./team/app.git.limits", "audit", NULL), 0);
+	assert_int_equal(config_set(&c, "repo.//slashy.git.mode", "monitor", NULL), 0);
+	assert_int_equal(c.n_repos, 4);
+	p = config_policy_for(&c, "/team/app.git");
+	assert_int_equal(p->limits, ACTION_AUDIT);
+	assert_int_equal(p->secret_block, ACTION_WARN);
+	assert_true(config_policy_for(&c, "slashy.git")->monitor);
+	assert_true(config_policy_for(&c, "/slashy.git")->monitor);
+	assert_int_equal(config_set(&c, "repo./.mode", "monitor", NULL), ERR_SYNTAX);
+
 	/* Malformed override keys. */
 	buf_reset(&msg);
 	assert_int_equal(config_set(&c, "repo.nodot", "warn", &msg), ERR_SYNTAX);
