@@ -10,20 +10,9 @@
 #include "core/base/api.h"
 #include "core/base/buf.h"
 #include "core/decode/dec_pktline.h"
+#include "tests/fuzz/fuzz_split.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct run {
-	struct buf out;
-	enum dec_status st;
-	int err;
-	size_t consumed;
-};
-
-static int collect(void *ctx, const uint8_t *p, size_t n)
-{
-	return buf_append(ctx, p, n);
-}
 
 struct ctl {
 	struct buf *out;
@@ -41,47 +30,23 @@ static int on_pkt(void *arg, enum pkt_kind kind, const uint8_t *p, size_t n)
 	return c->stop_at_flush && kind == PKT_FLUSH ? PKTLINE_STOP : 0;
 }
 
-static void run(const uint8_t *in, size_t len, size_t piece, unsigned mode, struct run *r)
+static void run(const uint8_t *in, size_t len, size_t piece, unsigned mode, struct fuzz_run *r)
 {
 	struct dec_pktline c;
 	struct ctl ctl = { &r->out, (mode & 4) != 0 };
 	struct dec_pktline_params prm = { on_pkt, &ctl, 0 };
-	struct dec_sink sink = { collect, &r->out };
-	size_t pos = 0;
+	struct dec_sink sink = { fuzz_collect, &r->out };
 
-	buf_init(&r->out, 1u << 24);
-	r->consumed = 0;
-	r->err = 0;
+	fuzz_run_start(r);
 	prm.flags = (mode & 3) == 1 ? DEC_PKTLINE_V0 : (mode & 3) == 2 ? DEC_PKTLINE_SIDEBAND : 0;
 	dec_pktline.init(&c, &prm);
-	for (;;) {
-		size_t n = MIN(piece, len - pos);
-		struct dec_result res = dec_pktline.feed(&c, in + pos, n, &sink);
-
-		r->st = res.status;
-		r->err = res.err;
-		r->consumed += res.consumed;
-		if (res.status == DEC_STOP || res.status == DEC_ERR)
-			goto out;
-		if (res.consumed != n)
-			__builtin_trap();
-		pos += n;
-		if (pos >= len)
-			break;
-	}
-	{
-		struct dec_result res = dec_pktline.finish(&c, &sink);
-
-		r->st = res.status;
-		r->err = res.err;
-	}
-out:
+	fuzz_run_feed(&dec_pktline, &c, in, len, piece, &sink, r);
 	dec_pktline.release(&c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct run a, b;
+	struct fuzz_run a, b;
 	size_t piece;
 	unsigned mode;
 
@@ -94,10 +59,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	run(data, size, size ? size : 1, mode, &a);
 	run(data, size, piece, mode, &b);
-	if (a.st != b.st || a.err != b.err || a.consumed != b.consumed || a.out.len != b.out.len ||
-	    (a.out.len && memcmp(a.out.data, b.out.data, a.out.len)))
-		__builtin_trap();
-	buf_release(&a.out);
-	buf_release(&b.out);
+	fuzz_run_same(&a, &b);
 	return 0;
 }

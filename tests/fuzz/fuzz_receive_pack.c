@@ -15,15 +15,9 @@
 #include "core/base/buf.h"
 #include "core/decode/advert.h"
 #include "core/decode/receive_pack.h"
+#include "tests/fuzz/fuzz_split.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct run {
-	struct buf out;
-	enum dec_status st;
-	int err;
-	size_t consumed;
-};
 
 static int nosink(void *ctx, const uint8_t *p, size_t n)
 {
@@ -78,39 +72,15 @@ static void check_reencode(const struct receive_pack_request *r, unsigned hexsz)
 }
 
 static void run(const uint8_t *in, size_t len, size_t piece, unsigned hexsz, bool reencode,
-		struct run *r)
+		struct fuzz_run *r)
 {
 	struct receive_pack_params prm = { .default_hexsz = hexsz };
 	struct dec_sink sink = { nosink, NULL };
 	struct dec_receive_pack d;
-	size_t pos = 0;
 
-	buf_init(&r->out, 1u << 24);
-	r->consumed = 0;
-	r->err = 0;
+	fuzz_run_start(r);
 	dec_receive_pack.init(&d, &prm);
-	for (;;) {
-		size_t n = MIN(piece, len - pos);
-		struct dec_result res = dec_receive_pack.feed(&d, in + pos, n, &sink);
-
-		r->st = res.status;
-		r->err = res.err;
-		r->consumed += res.consumed;
-		if (res.status == DEC_STOP || res.status == DEC_ERR)
-			goto out;
-		if (res.consumed != n)
-			__builtin_trap();
-		pos += n;
-		if (pos >= len)
-			break;
-	}
-	{
-		struct dec_result res = dec_receive_pack.finish(&d, &sink);
-
-		r->st = res.status;
-		r->err = res.err;
-	}
-out:
+	fuzz_run_feed(&dec_receive_pack, &d, in, len, piece, &sink, r);
 	if (receive_pack_peek(&d)) {
 		dump(&r->out, receive_pack_peek(&d));
 		if (reencode && receive_pack_peek(&d)->complete)
@@ -151,7 +121,7 @@ static void fuzz_advert(const uint8_t *in, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct run a, b;
+	struct fuzz_run a, b;
 	size_t piece;
 	unsigned hexsz;
 
@@ -163,11 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	run(data, size, size ? size : 1, hexsz, true, &a);
 	run(data, size, piece, hexsz, false, &b);
-	if (a.st != b.st || a.err != b.err || a.consumed != b.consumed || a.out.len != b.out.len ||
-	    (a.out.len && memcmp(a.out.data, b.out.data, a.out.len)))
-		__builtin_trap();
-	buf_release(&a.out);
-	buf_release(&b.out);
+	fuzz_run_same(&a, &b);
 	fuzz_advert(data, size);
 	return 0;
 }
