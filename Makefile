@@ -11,7 +11,8 @@ HS_PKG    := $(if $(filter arm64,$(ARCH)),libvectorscan-dev,libhyperscan-dev)
 PACKAGES  := build-essential cmake pkg-config git python3 $(HS_PKG) libevent-dev \
              libmbedtls-dev liblmdb-dev libpcre2-dev libyaml-dev zlib1g-dev \
              libcmocka-dev libsystemd-dev clang libclang-rt-14-dev lighttpd \
-             nginx-light ripgrep time curl ca-certificates
+             nginx-light ripgrep time curl ca-certificates bc shellcheck systemd \
+             openssl binutils
 
 .PHONY: all deps build run test test-unit test-asan test-fuzz bench clean
 
