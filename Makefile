@@ -9,7 +9,7 @@ FUZZ_SECS ?= 20
 ARCH      := $(shell dpkg --print-architecture 2>/dev/null)
 HS_PKG    := $(if $(filter arm64,$(ARCH)),libvectorscan-dev,libhyperscan-dev)
 PACKAGES  := build-essential cmake pkg-config git python3 $(HS_PKG) libevent-dev \
-             libmbedtls-dev liblmdb-dev libpcre2-dev libyaml-dev zlib1g-dev \
+             libmbedtls-dev libssl-dev liblmdb-dev libpcre2-dev libyaml-dev zlib1g-dev \
              libcmocka-dev libsystemd-dev clang libclang-rt-14-dev lighttpd \
              nginx-light ripgrep time curl ca-certificates bc shellcheck systemd \
              openssl binutils
