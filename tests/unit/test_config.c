@@ -70,6 +70,7 @@ static void defaults(void **state)
 	assert_string_equal(c.server_name, "localhost");
 	assert_string_equal(c.log_level, "info");
 	assert_int_equal(c.verdict_deadline_ms, 4000);
+	assert_int_equal(c.push_budget_ms, 120000);
 	assert_int_equal(c.hold_whole_max, 1048576);
 	assert_int_equal(c.workers, 0);
 	assert_int_equal(c.max_connections, 1024);
@@ -105,6 +106,7 @@ static void every_key_from_file(void **state)
 		"log_level = debug\n"
 		"   # indented comment\n"
 		"verdict_deadline_ms = 250\n"
+		"push_budget_ms = 3600000\n"
 		"hold_whole_max = 4294967296\n"
 		"workers = 3\n"
 		"max_connections = 77\n"
@@ -140,6 +142,7 @@ static void every_key_from_file(void **state)
 	assert_string_equal(c.server_name, "gate.example.com");
 	assert_string_equal(c.log_level, "debug");
 	assert_int_equal(c.verdict_deadline_ms, 250);
+	assert_int_equal(c.push_budget_ms, 3600000);
 	assert_int_equal(c.hold_whole_max, 4294967296ull);
 	assert_int_equal(c.workers, 3);
 	assert_int_equal(c.max_connections, 77);
@@ -274,6 +277,10 @@ static void numbers(void **state)
 		{ "max_findings_shown", "0", false, 0 },
 		{ "max_findings_shown", "1", true, 1 },
 		{ "max_findings_shown", "101", false, 0 },
+		{ "push_budget_ms", "999", false, 0 },
+		{ "push_budget_ms", "1000", true, 1000 },
+		{ "push_budget_ms", "3600000", true, 3600000 },
+		{ "push_budget_ms", "3600001", false, 0 },
 		{ "push_memory", "16777215", false, 0 },
 		{ "push_memory", "16777216", true, 16777216 },
 		{ "push_memory", "1099511627776", true, 1099511627776ull },
@@ -303,6 +310,8 @@ static void numbers(void **state)
 			got = c.max_connections;
 		else if (strcmp(cases[i].key, "idle_timeout_ms") == 0)
 			got = c.idle_timeout_ms;
+		else if (strcmp(cases[i].key, "push_budget_ms") == 0)
+			got = c.push_budget_ms;
 		else if (strcmp(cases[i].key, "push_memory") == 0)
 			got = c.push_memory;
 		else
