@@ -922,6 +922,23 @@ static void limit_commands(void **state)
 	assert_int_equal(o.reason, VR_LIMIT_COMMANDS);
 	outcome_release(&o);
 
+	/* A command block above LIMIT_COMMAND_BLOCK_BYTES (big push options). */
+	buf_reset(&b);
+	pkt_cmd(&b, ZERO40, r1.c_tf, "refs/heads/main", CAPS " push-options");
+	flush(&b);
+	{
+		char opt[60000];
+
+		memset(opt, 'o', sizeof(opt));
+		while (b.len <= LIMIT_COMMAND_BLOCK_BYTES)
+			pkt(&b, opt, sizeof(opt));
+	}
+	flush(&b);
+	run_cut(&b, 0, 0, NULL, &o);
+	assert_int_equal(o.reason, VR_LIMIT_COMMANDS);
+	assert_false(o.ready);
+	outcome_release(&o);
+
 	/* A ref name longer than the session keeps. */
 	buf_init(&ref, 1 << 16);
 	assert_int_equal(buf_append_str(&ref, "refs/heads/"), 0);
