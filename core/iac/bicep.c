@@ -20,6 +20,7 @@
 #include "core/base/err-t.h"
 #include "core/base/limits.h"
 #include "core/iac/iac-int.h"
+#include "core/iac/lex-int.h"
 
 enum bctx {
 	B_LINE,		/* declaration value / object member: newline, '}' */
@@ -27,114 +28,16 @@ enum bctx {
 	B_INLINE,	/* one-line object member: ',' too */
 };
 
-struct bp {
-	const char *s;
-	size_t len, pos;
-	uint32_t line;
-	size_t bol;
-	unsigned depth;
-	struct iac_arena *a;
-	struct iac_diag *d;
-};
-
-static inline uint32_t colno(const struct bp *p)
-{
-	return (uint32_t)(p->pos - p->bol + 1);
-}
-
-static inline int cur(const struct bp *p)
-{
-	return p->pos < p->len ? (unsigned char)p->s[p->pos] : -1;
-}
-
-static inline int peekc(const struct bp *p, size_t k)
-{
-	return p->pos + k < p->len ? (unsigned char)p->s[p->pos + k] : -1;
-}
-
-static int syntax(struct bp *p, const char *what)
-{
-	return iac_diag_set(p->d, ERR_SYNTAX, p->line, colno(p), "%s", what);
-}
-
-static int nomem(struct bp *p)
-{
-	return iac_diag_set(p->d, ERR_LIMIT, p->line, colno(p),
-			    "limit: parse tree larger than %u bytes per input byte",
-			    LIMIT_IAC_TREE_RATIO);
-}
-
-static int too_deep(struct bp *p)
-{
-	return iac_diag_set(p->d, ERR_LIMIT, p->line, colno(p), "limit: nesting depth %u exceeded",
-			    LIMIT_IAC_DEPTH);
-}
-
-static inline void newline(struct bp *p)
-{
-	p->pos++;
-	p->line++;
-	p->bol = p->pos;
-}
-
-static inline bool id_start(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
-static inline bool id_char(int c)
-{
-	return id_start(c) || (c >= '0' && c <= '9');
-}
-
-static inline bool at_line_comment(const struct bp *p)
-{
-	return cur(p) == '/' && peekc(p, 1) == '/';
-}
-
-static int skip_ws(struct bp *p, bool nl)
-{
-	for (;;) {
-		int c = cur(p);
-
-		if (c == ' ' || c == '\t' || c == '\r') {
-			p->pos++;
-		} else if (c == '\n' && nl) {
-			newline(p);
-		} else if (at_line_comment(p)) {
-			if (!nl)
-				return 0;
-			while (p->pos < p->len && p->s[p->pos] != '\n')
-				p->pos++;
-		} else if (c == '/' && peekc(p, 1) == '*') {
-			uint32_t l0 = p->line;
-
-			p->pos += 2;
-			while (p->pos + 1 < p->len && !(p->s[p->pos] == '*' && p->s[p->pos + 1] == '/')) {
-				if (p->s[p->pos] == '\n')
-					newline(p);
-				else
-					p->pos++;
-			}
-			if (p->pos + 1 >= p->len)
-				return iac_diag_set(p->d, ERR_SYNTAX, l0, 1, "unterminated comment");
-			p->pos += 2;
-		} else {
-			return 0;
-		}
-	}
-}
-
-static int skip_expr(struct bp *p, enum bctx ctx);
+static int skip_expr(struct iac_lex *p, enum bctx ctx);
 
 /* '...' with ${...} interpolation, or '''...''' verbatim. */
-static int skip_string(struct bp *p, bool *interp, bool *esc)
+static int skip_string(struct iac_lex *p, bool *interp, bool *esc)
 {
 	uint32_t l0 = p->line;
 	size_t start = p->pos;
 	int err;
 
-	if (peekc(p, 1) == '\'' && peekc(p, 2) == '\'') {
+	if (iac_lex_peek(p, 1) == '\'' && iac_lex_peek(p, 2) == '\'') {
 		p->pos += 3;
 		for (;;) {
 			if (p->pos + 2 >= p->len)
@@ -144,14 +47,14 @@ static int skip_string(struct bp *p, bool *interp, bool *esc)
 				break;
 			}
 			if (p->s[p->pos] == '\n')
-				newline(p);
+				iac_lex_newline(p);
 			else
 				p->pos++;
 		}
 	} else {
 		p->pos++;
 		for (;;) {
-			int c = cur(p);
+			int c = iac_lex_cur(p);
 
 			if (c < 0 || c == '\n')
 				return iac_diag_set(p->d, ERR_SYNTAX, l0, 1, "unterminated string");
@@ -164,20 +67,20 @@ static int skip_string(struct bp *p, bool *interp, bool *esc)
 				p->pos += 2;
 				continue;
 			}
-			if (c == '$' && peekc(p, 1) == '{') {
+			if (c == '$' && iac_lex_peek(p, 1) == '{') {
 				*interp = true;
 				p->pos += 2;
 				if (++p->depth > LIMIT_IAC_DEPTH)
-					return too_deep(p);
+					return iac_lex_too_deep(p);
 				if ((err = skip_expr(p, B_ARRAY)))
 					return err;
-				while (cur(p) == ',') {
+				while (iac_lex_cur(p) == ',') {
 					p->pos++;
 					if ((err = skip_expr(p, B_ARRAY)))
 						return err;
 				}
-				if (cur(p) != '}')
-					return syntax(p, "unterminated interpolation");
+				if (iac_lex_cur(p) != '}')
+					return iac_lex_syntax(p, "unterminated interpolation");
 				p->pos++;
 				p->depth--;
 				continue;
@@ -186,14 +89,13 @@ static int skip_string(struct bp *p, bool *interp, bool *esc)
 		}
 	}
 	if (p->pos - start > LIMIT_IAC_TOKEN_BYTES)
-		return iac_diag_set(p->d, ERR_LIMIT, l0, 1, "limit: token longer than %u bytes",
-				    LIMIT_IAC_TOKEN_BYTES);
+		return iac_lex_too_long(p, l0);
 	return 0;
 }
 
 /* Up to, not including, the terminator of ctx; brackets and strings
  * skipped whole (newlines inside brackets are blanks). */
-static int skip_expr(struct bp *p, enum bctx ctx)
+static int skip_expr(struct iac_lex *p, enum bctx ctx)
 {
 	char stack[LIMIT_IAC_DEPTH];
 	size_t sp = 0;
@@ -201,44 +103,35 @@ static int skip_expr(struct bp *p, enum bctx ctx)
 	int err;
 
 	while (p->pos < p->len) {
-		int c = cur(p);
+		int c = iac_lex_cur(p);
 
 		if (c == '\'') {
 			if ((err = skip_string(p, &x1, &x2)))
 				return err;
 			continue;
 		}
-		if (at_line_comment(p)) {
+		if (iac_lex_at_line_comment(p)) {
 			if (!sp)
 				return 0;
-			while (p->pos < p->len && p->s[p->pos] != '\n')
-				p->pos++;
+			iac_lex_skip_line(p);
 			continue;
 		}
-		if (c == '/' && peekc(p, 1) == '*') {
-			if ((err = skip_ws(p, false)))
+		if (c == '/' && iac_lex_peek(p, 1) == '*') {
+			if ((err = iac_lex_skip_ws(p, false)))
 				return err;
 			continue;
 		}
 		if (c == '\n') {
 			if (!sp)
 				return 0;
-			newline(p);
+			iac_lex_newline(p);
 			continue;
 		}
-		if (c == '(' || c == '[' || c == '{') {
-			if (sp >= sizeof(stack) || p->depth + sp >= LIMIT_IAC_DEPTH)
-				return too_deep(p);
-			stack[sp++] = (char)(c == '(' ? ')' : c == '[' ? ']' : '}');
-			p->pos++;
-			continue;
-		}
-		if (c == ')' || c == ']' || c == '}') {
-			if (!sp)
-				return 0;
-			if (stack[--sp] != c)
-				return syntax(p, "mismatched bracket");
-			p->pos++;
+		if (c == '(' || c == '[' || c == '{' || c == ')' || c == ']' || c == '}') {
+			if ((err = iac_lex_bracket(p, stack, &sp)) < 0)
+				return err;
+			if (err)
+				return 0;	/* closes what encloses the expression */
 			continue;
 		}
 		if (c == ',' && !sp && ctx != B_LINE)
@@ -246,31 +139,32 @@ static int skip_expr(struct bp *p, enum bctx ctx)
 		p->pos++;
 	}
 	if (sp)
-		return syntax(p, "unexpected end of input in an expression");
+		return iac_lex_syntax(p, "unexpected end of input in an expression");
 	return 0;
 }
 
-static int skip_group(struct bp *p)
+static int skip_group(struct iac_lex *p)
 {
-	int close = cur(p) == '(' ? ')' : cur(p) == '[' ? ']' : '}';
+	int close = iac_lex_cur(p) == '(' ? ')' : iac_lex_cur(p) == '[' ? ']' : '}';
 	int err;
 
 	if (++p->depth > LIMIT_IAC_DEPTH)
-		return too_deep(p);
+		return iac_lex_too_deep(p);
 	p->pos++;
 	for (;;) {
 		if ((err = skip_expr(p, B_ARRAY)))
 			return err;
-		if (cur(p) == '\n') {
-			newline(p);
+		if (iac_lex_cur(p) == '\n') {
+			iac_lex_newline(p);
 			continue;
 		}
-		if (cur(p) == ',') {
+		if (iac_lex_cur(p) == ',') {
 			p->pos++;
 			continue;
 		}
-		if (cur(p) != close)
-			return syntax(p, cur(p) < 0 ? "unexpected end of input" : "mismatched bracket");
+		if (iac_lex_cur(p) != close)
+			return iac_lex_syntax(p, iac_lex_cur(p) < 0 ? "unexpected end of input" :
+								     "mismatched bracket");
 		p->pos++;
 		break;
 	}
@@ -278,26 +172,17 @@ static int skip_group(struct bp *p)
 	return 0;
 }
 
-static struct iac_node *new_node(struct bp *p, enum iac_kind k, uint32_t line, uint32_t col)
+static int term_string(struct iac_lex *p, struct iac_node **out)
 {
-	struct iac_node *n = iac_node_new(p->a, k, line, col);
-
-	if (!n)
-		nomem(p);
-	return n;
-}
-
-static int term_string(struct bp *p, struct iac_node **out)
-{
-	uint32_t line = p->line, col = colno(p);
+	uint32_t line = p->line, col = iac_lex_col(p);
 	size_t start = p->pos;
-	bool interp = false, esc = false, triple = peekc(p, 1) == '\'' && peekc(p, 2) == '\'';
+	bool interp = false, esc = false, triple = iac_lex_peek(p, 1) == '\'' && iac_lex_peek(p, 2) == '\'';
 	struct iac_node *n;
 	int err;
 
 	if ((err = skip_string(p, &interp, &esc)))
 		return err;
-	if (!(n = new_node(p, IAC_N_STR, line, col)))
+	if (!(n = iac_lex_node(p, IAC_N_STR, line, col)))
 		return p->d->err;
 	n->flags |= IAC_F_QUOTED;
 	n->end_line = p->line;
@@ -315,7 +200,7 @@ static int term_string(struct bp *p, struct iac_node **out)
 		uint32_t i, k = 0;
 
 		if (!o)
-			return nomem(p);
+			return iac_lex_nomem(p);
 		for (i = 0; i < n->len; i++) {
 			char c = n->str[i];
 
@@ -337,93 +222,94 @@ static int term_string(struct bp *p, struct iac_node **out)
 	return 0;
 }
 
-static int parse_value(struct bp *p, enum bctx ctx, struct iac_node **out);
+static int parse_value(struct iac_lex *p, enum bctx ctx, struct iac_node **out);
 
-static int at_end(struct bp *p, enum bctx ctx, bool *yes)
+static int at_end(struct iac_lex *p, enum bctx ctx, bool *yes)
 {
 	int err, c;
 
-	if ((err = skip_ws(p, false)))
+	if ((err = iac_lex_skip_ws(p, false)))
 		return err;
-	c = cur(p);
-	*yes = c < 0 || c == '\n' || at_line_comment(p) ||
+	c = iac_lex_cur(p);
+	*yes = c < 0 || c == '\n' || iac_lex_at_line_comment(p) ||
 	       (ctx == B_LINE && c == '}') ||
 	       (ctx == B_INLINE && (c == ',' || c == '}')) ||
 	       (ctx == B_ARRAY && (c == ',' || c == ']'));
 	return 0;
 }
 
-static int parse_decl(struct bp *p, struct iac_node *parent, struct iac_node **tail,
+static int parse_decl(struct iac_lex *p, struct iac_node *parent, struct iac_node **tail,
 		      uint32_t deco_line);
 
 /* { key: value ... } with nested resource declarations. */
-static int parse_object(struct bp *p, struct iac_node *n)
+static int parse_object(struct iac_lex *p, struct iac_node *n)
 {
 	struct iac_node *tail = NULL, *v;
 	int err;
 
 	if (++p->depth > LIMIT_IAC_DEPTH)
-		return too_deep(p);
+		return iac_lex_too_deep(p);
 	p->pos++;
 	for (;;) {
 		const char *key;
 		uint32_t klen, kline, deco = 0;
 
-		if ((err = skip_ws(p, true)))
+		if ((err = iac_lex_skip_ws(p, true)))
 			return err;
-		while (cur(p) == ',') {
+		while (iac_lex_cur(p) == ',') {
 			p->pos++;
-			if ((err = skip_ws(p, true)))
+			if ((err = iac_lex_skip_ws(p, true)))
 				return err;
 		}
-		if (cur(p) == '}') {
+		if (iac_lex_cur(p) == '}') {
 			n->end_line = p->line;
 			p->pos++;
 			break;
 		}
-		if (cur(p) < 0)
-			return syntax(p, "unexpected end of input in an object");
-		while (cur(p) == '@') {	/* decorators on members */
+		if (iac_lex_cur(p) < 0)
+			return iac_lex_syntax(p, "unexpected end of input in an object");
+		while (iac_lex_cur(p) == '@') {	/* decorators on members */
 			if (!deco)
 				deco = p->line;
 			p->pos++;
-			while (id_char(cur(p)) || cur(p) == '.')
+			while (iac_lex_id_char(iac_lex_cur(p)) || iac_lex_cur(p) == '.')
 				p->pos++;
-			if (cur(p) == '(' && (err = skip_group(p)))
+			if (iac_lex_cur(p) == '(' && (err = skip_group(p)))
 				return err;
-			if ((err = skip_ws(p, true)))
+			if ((err = iac_lex_skip_ws(p, true)))
 				return err;
 		}
 		kline = p->line;
-		if (cur(p) == '\'') {
+		if (iac_lex_cur(p) == '\'') {
 			struct iac_node *ks;
 
 			if ((err = term_string(p, &ks)))
 				return err;
 			key = ks->str;
 			klen = ks->len;
-		} else if (id_start(cur(p))) {
+		} else if (iac_lex_id_start(iac_lex_cur(p))) {
 			size_t ks = p->pos;
 
-			while (id_char(cur(p)))
+			while (iac_lex_id_char(iac_lex_cur(p)))
 				p->pos++;
 			key = p->s + ks;
 			klen = (uint32_t)(p->pos - ks);
-			if (klen == 8 && !memcmp(key, "resource", 8) && (cur(p) == ' ' || cur(p) == '\t')) {
+			if (klen == 8 && !memcmp(key, "resource", 8) &&
+			    (iac_lex_cur(p) == ' ' || iac_lex_cur(p) == '\t')) {
 				p->pos = ks;
 				if ((err = parse_decl(p, n, &tail, deco ? deco : kline)))
 					return err;
 				continue;
 			}
 		} else {
-			return syntax(p, "expected a property name");
+			return iac_lex_syntax(p, "expected a property name");
 		}
-		if ((err = skip_ws(p, false)))
+		if ((err = iac_lex_skip_ws(p, false)))
 			return err;
-		if (cur(p) != ':')
-			return syntax(p, "expected ':' after a property name");
+		if (iac_lex_cur(p) != ':')
+			return iac_lex_syntax(p, "expected ':' after a property name");
 		p->pos++;
-		if ((err = skip_ws(p, false)))
+		if ((err = iac_lex_skip_ws(p, false)))
 			return err;
 		if ((err = parse_value(p, B_INLINE, &v)))
 			return err;
@@ -436,29 +322,29 @@ static int parse_object(struct bp *p, struct iac_node *n)
 	return 0;
 }
 
-static int parse_array(struct bp *p, struct iac_node *n)
+static int parse_array(struct iac_lex *p, struct iac_node *n)
 {
 	struct iac_node *tail = NULL, *v;
 	int err;
 
 	if (++p->depth > LIMIT_IAC_DEPTH)
-		return too_deep(p);
+		return iac_lex_too_deep(p);
 	p->pos++;
 	for (;;) {
-		if ((err = skip_ws(p, true)))
+		if ((err = iac_lex_skip_ws(p, true)))
 			return err;
-		while (cur(p) == ',') {
+		while (iac_lex_cur(p) == ',') {
 			p->pos++;
-			if ((err = skip_ws(p, true)))
+			if ((err = iac_lex_skip_ws(p, true)))
 				return err;
 		}
-		if (cur(p) == ']') {
+		if (iac_lex_cur(p) == ']') {
 			n->end_line = p->line;
 			p->pos++;
 			break;
 		}
-		if (cur(p) < 0)
-			return syntax(p, "unexpected end of input in an array");
+		if (iac_lex_cur(p) < 0)
+			return iac_lex_syntax(p, "unexpected end of input in an array");
 		if ((err = parse_value(p, B_ARRAY, &v)))
 			return err;
 		iac_node_append(n, &tail, v);
@@ -467,20 +353,20 @@ static int parse_array(struct bp *p, struct iac_node *n)
 	return 0;
 }
 
-static bool kw_at(const struct bp *p, const char *kw)
+static bool kw_at(const struct iac_lex *p, const char *kw)
 {
 	size_t l = strlen(kw);
 
 	return p->len - p->pos > l && !memcmp(p->s + p->pos, kw, l) &&
-	       !id_char((unsigned char)p->s[p->pos + l]);
+	       !iac_lex_id_char((unsigned char)p->s[p->pos + l]);
 }
 
-static int parse_term(struct bp *p, struct iac_node **out)
+static int parse_term(struct iac_lex *p, struct iac_node **out)
 {
-	uint32_t line = p->line, col = colno(p);
+	uint32_t line = p->line, col = iac_lex_col(p);
 	size_t start = p->pos;
 	struct iac_node *n;
-	int c = cur(p), err;
+	int c = iac_lex_cur(p), err;
 
 	*out = NULL;
 	if (c == '\'')
@@ -491,7 +377,7 @@ static int parse_term(struct bp *p, struct iac_node **out)
 			uint32_t sline = p->line;
 
 			p->pos++;
-			if ((err = skip_ws(p, true)))
+			if ((err = iac_lex_skip_ws(p, true)))
 				return err;
 			if (kw_at(p, "for")) {
 				p->pos = save;
@@ -499,7 +385,7 @@ static int parse_term(struct bp *p, struct iac_node **out)
 				p->bol = sbol;
 				if ((err = skip_group(p)))
 					return err;
-				if (!(n = new_node(p, IAC_N_UNKNOWN, line, col)))
+				if (!(n = iac_lex_node(p, IAC_N_UNKNOWN, line, col)))
 					return p->d->err;
 				n->str = p->s + start;
 				n->len = (uint32_t)(p->pos - start);
@@ -511,7 +397,7 @@ static int parse_term(struct bp *p, struct iac_node **out)
 			p->line = sline;
 			p->bol = sbol;
 		}
-		if (!(n = new_node(p, c == '{' ? IAC_N_MAP : IAC_N_LIST, line, col)))
+		if (!(n = iac_lex_node(p, c == '{' ? IAC_N_MAP : IAC_N_LIST, line, col)))
 			return p->d->err;
 		err = c == '{' ? parse_object(p, n) : parse_array(p, n);
 		if (err)
@@ -519,29 +405,29 @@ static int parse_term(struct bp *p, struct iac_node **out)
 		*out = n;
 		return 0;
 	}
-	if ((c >= '0' && c <= '9') || (c == '-' && peekc(p, 1) >= '0' && peekc(p, 1) <= '9')) {
+	if ((c >= '0' && c <= '9') || (c == '-' && iac_lex_peek(p, 1) >= '0' && iac_lex_peek(p, 1) <= '9')) {
 		p->pos++;
-		while ((cur(p) >= '0' && cur(p) <= '9') || cur(p) == '.')
+		while ((iac_lex_cur(p) >= '0' && iac_lex_cur(p) <= '9') || iac_lex_cur(p) == '.')
 			p->pos++;
-		if (!(n = new_node(p, IAC_N_NUM, line, col)))
+		if (!(n = iac_lex_node(p, IAC_N_NUM, line, col)))
 			return p->d->err;
-	} else if (id_start(c)) {
-		while (id_char(cur(p)))
+	} else if (iac_lex_id_start(c)) {
+		while (iac_lex_id_char(iac_lex_cur(p)))
 			p->pos++;
 		if (p->pos - start == 4 && !memcmp(p->s + start, "true", 4)) {
-			if (!(n = new_node(p, IAC_N_BOOL, line, col)))
+			if (!(n = iac_lex_node(p, IAC_N_BOOL, line, col)))
 				return p->d->err;
 			n->flags |= IAC_F_TRUE;
 		} else if (p->pos - start == 5 && !memcmp(p->s + start, "false", 5)) {
-			if (!(n = new_node(p, IAC_N_BOOL, line, col)))
+			if (!(n = iac_lex_node(p, IAC_N_BOOL, line, col)))
 				return p->d->err;
 		} else if (p->pos - start == 4 && !memcmp(p->s + start, "null", 4)) {
-			if (!(n = new_node(p, IAC_N_NULL, line, col)))
+			if (!(n = iac_lex_node(p, IAC_N_NULL, line, col)))
 				return p->d->err;
 		} else {
 			/* A bare identifier may name a param or var; anything
 			 * after it (call, member access) makes it UNKNOWN. */
-			if (!(n = new_node(p, IAC_N_EXPR, line, col)))
+			if (!(n = iac_lex_node(p, IAC_N_EXPR, line, col)))
 				return p->d->err;
 		}
 	} else {
@@ -553,9 +439,9 @@ static int parse_term(struct bp *p, struct iac_node **out)
 	return 0;
 }
 
-static int parse_value(struct bp *p, enum bctx ctx, struct iac_node **out)
+static int parse_value(struct iac_lex *p, enum bctx ctx, struct iac_node **out)
 {
-	uint32_t line = p->line, col = colno(p);
+	uint32_t line = p->line, col = iac_lex_col(p);
 	size_t start = p->pos, sbol = p->bol;
 	struct iac_node *n = NULL;
 	bool end = false;
@@ -577,8 +463,8 @@ static int parse_value(struct bp *p, enum bctx ctx, struct iac_node **out)
 	if ((err = skip_expr(p, ctx)))
 		return err;
 	if (p->pos == start)
-		return syntax(p, "expected a value");
-	if (!(n = new_node(p, IAC_N_UNKNOWN, line, col)))
+		return iac_lex_syntax(p, "expected a value");
+	if (!(n = iac_lex_node(p, IAC_N_UNKNOWN, line, col)))
 		return p->d->err;
 	n->str = p->s + start;
 	n->len = (uint32_t)(p->pos - start);
@@ -590,10 +476,10 @@ static int parse_value(struct bp *p, enum bctx ctx, struct iac_node **out)
 	return 0;
 }
 
-static int add_label(struct bp *p, struct iac_node *labels, struct iac_node **lt,
+static int add_label(struct iac_lex *p, struct iac_node *labels, struct iac_node **lt,
 		     const char *s, size_t n, uint32_t line, uint32_t col)
 {
-	struct iac_node *l = new_node(p, IAC_N_STR, line, col);
+	struct iac_node *l = iac_lex_node(p, IAC_N_STR, line, col);
 
 	if (!l)
 		return p->d->err;
@@ -604,12 +490,12 @@ static int add_label(struct bp *p, struct iac_node *labels, struct iac_node **lt
 }
 
 /* A resource body after '=': [if (...)] {...}, or [for ...: [if (...)] {...}]. */
-static int parse_resource_body(struct bp *p, struct iac_node *decl)
+static int parse_resource_body(struct iac_lex *p, struct iac_node *decl)
 {
 	bool loop = false;
 	int err;
 
-	if (cur(p) == '[') {
+	if (iac_lex_cur(p) == '[') {
 		/* Skip "[for x in y:" up to the ':' at this level. */
 		int depth = 0;
 		bool x1 = false, x2 = false;
@@ -617,22 +503,22 @@ static int parse_resource_body(struct bp *p, struct iac_node *decl)
 		loop = true;
 		p->pos++;
 		for (;;) {
-			int c = cur(p);
+			int c = iac_lex_cur(p);
 
 			if (c < 0)
-				return syntax(p, "unterminated resource loop");
+				return iac_lex_syntax(p, "unterminated resource loop");
 			if (c == '\'') {
 				if ((err = skip_string(p, &x1, &x2)))
 					return err;
 				continue;
 			}
 			if (c == '\n') {
-				newline(p);
+				iac_lex_newline(p);
 				continue;
 			}
 			if (c == '(' || c == '[' || c == '{') {
 				if (++depth > (int)LIMIT_IAC_DEPTH)
-					return too_deep(p);
+					return iac_lex_too_deep(p);
 			} else if (c == ')' || c == ']' || c == '}') {
 				depth--;
 			} else if (c == ':' && !depth) {
@@ -641,84 +527,85 @@ static int parse_resource_body(struct bp *p, struct iac_node *decl)
 			}
 			p->pos++;
 		}
-		if ((err = skip_ws(p, true)))
+		if ((err = iac_lex_skip_ws(p, true)))
 			return err;
 	}
 	if (kw_at(p, "if")) {
 		p->pos += 2;
-		if ((err = skip_ws(p, true)))
+		if ((err = iac_lex_skip_ws(p, true)))
 			return err;
-		if (cur(p) != '(')
-			return syntax(p, "expected '(' after if");
+		if (iac_lex_cur(p) != '(')
+			return iac_lex_syntax(p, "expected '(' after if");
 		if ((err = skip_group(p)))
 			return err;
-		if ((err = skip_ws(p, true)))
+		if ((err = iac_lex_skip_ws(p, true)))
 			return err;
 	}
-	if (cur(p) != '{')
-		return syntax(p, "expected a resource body");
+	if (iac_lex_cur(p) != '{')
+		return iac_lex_syntax(p, "expected a resource body");
 	if ((err = parse_object(p, decl)))
 		return err;
 	if (loop) {
-		if ((err = skip_ws(p, true)))
+		if ((err = iac_lex_skip_ws(p, true)))
 			return err;
-		if (cur(p) != ']')
-			return syntax(p, "expected ']' after a resource loop body");
+		if (iac_lex_cur(p) != ']')
+			return iac_lex_syntax(p, "expected ']' after a resource loop body");
 		p->pos++;
 	}
 	return 0;
 }
 
 /* keyword ... at p->pos; appends the declaration to parent. */
-static int parse_decl(struct bp *p, struct iac_node *parent, struct iac_node **tail,
+static int parse_decl(struct iac_lex *p, struct iac_node *parent, struct iac_node **tail,
 		      uint32_t deco_line)
 {
-	uint32_t line = p->line, col = colno(p);
+	uint32_t line = p->line, col = iac_lex_col(p);
 	size_t ks = p->pos, kl;
 	struct iac_node *decl, *labels, *lt = NULL, *v;
 	int err;
 
-	while (id_char(cur(p)))
+	while (iac_lex_id_char(iac_lex_cur(p)))
 		p->pos++;
 	kl = p->pos - ks;
-	if (!(decl = new_node(p, IAC_N_MAP, line, col)) || !(labels = new_node(p, IAC_N_LIST, deco_line, 1)))
+	if (!(decl = iac_lex_node(p, IAC_N_MAP, line, col)) ||
+	    !(labels = iac_lex_node(p, IAC_N_LIST, deco_line, 1)))
 		return p->d->err;
 	decl->flags |= IAC_F_BLOCK;
 	decl->aux = labels;
 	decl->key = p->s + ks;
 	decl->key_len = (uint32_t)kl;
 	decl->key_line = line;
-	if ((err = skip_ws(p, false)))
+	if ((err = iac_lex_skip_ws(p, false)))
 		return err;
 	if ((kl == 8 && !memcmp(p->s + ks, "resource", 8)) || (kl == 6 && !memcmp(p->s + ks, "module", 6))) {
 		struct iac_node *ts;
 		size_t ns = p->pos;
 
-		while (id_char(cur(p)))
+		while (iac_lex_id_char(iac_lex_cur(p)))
 			p->pos++;
 		if (p->pos == ns)
-			return syntax(p, "expected a symbolic name");
+			return iac_lex_syntax(p, "expected a symbolic name");
 		if ((err = add_label(p, labels, &lt, p->s + ns, p->pos - ns, line, col)))
 			return err;
-		if ((err = skip_ws(p, false)))
+		if ((err = iac_lex_skip_ws(p, false)))
 			return err;
-		if (cur(p) != '\'')
-			return syntax(p, "expected a quoted type");
+		if (iac_lex_cur(p) != '\'')
+			return iac_lex_syntax(p, "expected a quoted type");
 		if ((err = term_string(p, &ts)))
 			return err;
 		iac_node_append(labels, &lt, ts);
-		if ((err = skip_ws(p, false)))
+		if ((err = iac_lex_skip_ws(p, false)))
 			return err;
 		if (kw_at(p, "existing")) {
 			decl->flags |= IAC_F_EXISTING;
 			p->pos += 8;
-			if ((err = skip_ws(p, false)))
+			if ((err = iac_lex_skip_ws(p, false)))
 				return err;
 		}
-		if (cur(p) != '=')
-			return syntax(p, "expected '='");
+		if (iac_lex_cur(p) != '=')
+			return iac_lex_syntax(p, "expected '='");
 		p->pos++;
-		if ((err = skip_ws(p, true)))
+		if ((err = iac_lex_skip_ws(p, true)))
 			return err;
 		if ((err = parse_resource_body(p, decl)))
 			return err;
@@ -727,10 +614,10 @@ static int parse_decl(struct bp *p, struct iac_node *parent, struct iac_node **t
 		size_t ns = p->pos;
 		struct iac_node *dtail = NULL;
 
-		while (id_char(cur(p)))
+		while (iac_lex_id_char(iac_lex_cur(p)))
 			p->pos++;
 		if (p->pos == ns)
-			return syntax(p, "expected a name");
+			return iac_lex_syntax(p, "expected a name");
 		if ((err = add_label(p, labels, &lt, p->s + ns, p->pos - ns, line, col)))
 			return err;
 		if (param) {
@@ -740,9 +627,9 @@ static int parse_decl(struct bp *p, struct iac_node *parent, struct iac_node **t
 			bool x1 = false, x2 = false;
 
 			for (;;) {
-				int c = cur(p);
+				int c = iac_lex_cur(p);
 
-				if (c < 0 || (!sp && (c == '\n' || c == '=' || at_line_comment(p))))
+				if (c < 0 || (!sp && (c == '\n' || c == '=' || iac_lex_at_line_comment(p))))
 					break;
 				if (c == '\'') {
 					if ((err = skip_string(p, &x1, &x2)))
@@ -750,24 +637,24 @@ static int parse_decl(struct bp *p, struct iac_node *parent, struct iac_node **t
 					continue;
 				}
 				if (c == '\n') {
-					newline(p);
+					iac_lex_newline(p);
 					continue;
 				}
 				if (c == '{' || c == '[' || c == '(') {
 					if (sp >= sizeof(stack))
-						return too_deep(p);
+						return iac_lex_too_deep(p);
 					stack[sp++] = (char)c;
 				} else if ((c == '}' || c == ']' || c == ')') && sp) {
 					sp--;
 				}
 				p->pos++;
 			}
-		} else if ((err = skip_ws(p, false))) {
+		} else if ((err = iac_lex_skip_ws(p, false))) {
 			return err;
 		}
-		if (cur(p) == '=') {
+		if (iac_lex_cur(p) == '=') {
 			p->pos++;
-			if ((err = skip_ws(p, false)))
+			if ((err = iac_lex_skip_ws(p, false)))
 				return err;
 			if ((err = parse_value(p, B_LINE, &v)))
 				return err;
@@ -790,41 +677,40 @@ static int parse_decl(struct bp *p, struct iac_node *parent, struct iac_node **t
 int iac_bicep_parse(struct iac_arena *a, const char *s, size_t len,
 		    struct iac_node **root, struct iac_diag *d)
 {
-	struct bp p = { .s = s, .len = len, .line = 1, .a = a, .d = d };
+	struct iac_lex p;
 	struct iac_node *top, *tail = NULL;
 	int err;
 
 	*root = NULL;
-	if (len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
-		p.pos = p.bol = 3;
-	if (!(top = new_node(&p, IAC_N_MAP, 1, 1)))
+	iac_lex_init(&p, s, len, false, a, d);
+	if (!(top = iac_lex_node(&p, IAC_N_MAP, 1, 1)))
 		return d->err;
 	for (;;) {
 		uint32_t deco = 0;
 
-		if ((err = skip_ws(&p, true)))
+		if ((err = iac_lex_skip_ws(&p, true)))
 			return err;
-		if (cur(&p) < 0)
+		if (iac_lex_cur(&p) < 0)
 			break;
-		while (cur(&p) == '@') {
+		while (iac_lex_cur(&p) == '@') {
 			if (!deco)
 				deco = p.line;
 			p.pos++;
-			while (id_char(cur(&p)) || cur(&p) == '.')
+			while (iac_lex_id_char(iac_lex_cur(&p)) || iac_lex_cur(&p) == '.')
 				p.pos++;
-			if (cur(&p) == '(' && (err = skip_group(&p)))
+			if (iac_lex_cur(&p) == '(' && (err = skip_group(&p)))
 				return err;
-			if ((err = skip_ws(&p, true)))
+			if ((err = iac_lex_skip_ws(&p, true)))
 				return err;
 		}
-		if (!id_start(cur(&p)))
-			return syntax(&p, "expected a declaration");
+		if (!iac_lex_id_start(iac_lex_cur(&p)))
+			return iac_lex_syntax(&p, "expected a declaration");
 		if ((err = parse_decl(&p, top, &tail, deco ? deco : p.line)))
 			return err;
-		if ((err = skip_ws(&p, false)))
+		if ((err = iac_lex_skip_ws(&p, false)))
 			return err;
-		if (cur(&p) >= 0 && cur(&p) != '\n')
-			return syntax(&p, "expected a newline after a declaration");
+		if (iac_lex_cur(&p) >= 0 && iac_lex_cur(&p) != '\n')
+			return iac_lex_syntax(&p, "expected a newline after a declaration");
 	}
 	*root = top;
 	return 0;

@@ -21,6 +21,7 @@
 #include "core/base/err-t.h"
 #include "core/base/limits.h"
 #include "core/iac/iac-int.h"
+#include "core/iac/lex-int.h"
 
 enum ctx {
 	CTX_BODY,	/* attribute value: ends at newline, '}' or a comment */
@@ -29,124 +30,17 @@ enum ctx {
 	CTX_PAREN,	/* function argument: ',' or ')'; newlines are blanks */
 };
 
-struct hp {
-	const char *s;			/* input */
-	size_t len, pos;
-	uint32_t line;			/* current line */
-	size_t bol;			/* offset of the current line */
-	unsigned depth;			/* bracket / block nesting */
-	struct iac_arena *a;
-	struct iac_diag *d;
-};
-
-static inline uint32_t colno(const struct hp *p)
-{
-	return (uint32_t)(p->pos - p->bol + 1);
-}
-
-static inline int cur(const struct hp *p)
-{
-	return p->pos < p->len ? (unsigned char)p->s[p->pos] : -1;
-}
-
-static inline int peekc(const struct hp *p, size_t k)
-{
-	return p->pos + k < p->len ? (unsigned char)p->s[p->pos + k] : -1;
-}
-
-static int syntax(struct hp *p, const char *what)
-{
-	return iac_diag_set(p->d, ERR_SYNTAX, p->line, colno(p), "%s", what);
-}
-
-static int nomem(struct hp *p)
-{
-	return iac_diag_set(p->d, ERR_LIMIT, p->line, colno(p),
-			    "limit: parse tree larger than %u bytes per input byte",
-			    LIMIT_IAC_TREE_RATIO);
-}
-
-static int too_deep(struct hp *p)
-{
-	return iac_diag_set(p->d, ERR_LIMIT, p->line, colno(p), "limit: nesting depth %u exceeded",
-			    LIMIT_IAC_DEPTH);
-}
-
-static inline void newline(struct hp *p)
-{
-	p->pos++;
-	p->line++;
-	p->bol = p->pos;
-}
-
-static inline bool id_start(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
+/* HCL identifiers may contain '-' (resource names, attribute keys). */
 static inline bool id_char(int c)
 {
-	return id_start(c) || (c >= '0' && c <= '9') || c == '-';
+	return iac_lex_id_char(c) || c == '-';
 }
 
-static int skip_block_comment(struct hp *p)
-{
-	uint32_t l0 = p->line;
-
-	p->pos += 2;
-	while (p->pos + 1 < p->len && !(p->s[p->pos] == '*' && p->s[p->pos + 1] == '/')) {
-		if (p->s[p->pos] == '\n')
-			newline(p);
-		else
-			p->pos++;
-	}
-	if (p->pos + 1 >= p->len)
-		return iac_diag_set(p->d, ERR_SYNTAX, l0, 1, "unterminated comment");
-	p->pos += 2;
-	return 0;
-}
-
-static void skip_line_comment(struct hp *p)
-{
-	while (p->pos < p->len && p->s[p->pos] != '\n')
-		p->pos++;
-}
-
-static inline bool at_line_comment(const struct hp *p)
-{
-	return cur(p) == '#' || (cur(p) == '/' && peekc(p, 1) == '/');
-}
-
-/* Blanks and comments; newlines too when nl. */
-static int skip_ws(struct hp *p, bool nl)
-{
-	int err;
-
-	for (;;) {
-		int c = cur(p);
-
-		if (c == ' ' || c == '\t' || c == '\r') {
-			p->pos++;
-		} else if (c == '\n' && nl) {
-			newline(p);
-		} else if (at_line_comment(p)) {
-			if (!nl)
-				return 0;
-			skip_line_comment(p);
-		} else if (c == '/' && peekc(p, 1) == '*') {
-			if ((err = skip_block_comment(p)))
-				return err;
-		} else {
-			return 0;
-		}
-	}
-}
-
-static int skip_interp(struct hp *p);
+static int skip_interp(struct iac_lex *p);
 
 /* A quoted template at p->pos ('"').  Sets *interp when it holds ${ or %{
  * and *esc when it needs unescaping. */
-static int skip_string(struct hp *p, bool *interp, bool *esc)
+static int skip_string(struct iac_lex *p, bool *interp, bool *esc)
 {
 	uint32_t l0 = p->line;
 	size_t start = p->pos;
@@ -154,7 +48,7 @@ static int skip_string(struct hp *p, bool *interp, bool *esc)
 
 	p->pos++;
 	for (;;) {
-		int c = cur(p);
+		int c = iac_lex_cur(p);
 
 		if (c < 0 || c == '\n')
 			return iac_diag_set(p->d, ERR_SYNTAX, l0, (uint32_t)(start - p->bol + 1),
@@ -168,12 +62,12 @@ static int skip_string(struct hp *p, bool *interp, bool *esc)
 			p->pos += 2;
 			continue;
 		}
-		if ((c == '$' || c == '%') && peekc(p, 1) == c && peekc(p, 2) == '{') {
+		if ((c == '$' || c == '%') && iac_lex_peek(p, 1) == c && iac_lex_peek(p, 2) == '{') {
 			*esc = true;	/* $${ and %%{ are literal ${ and %{ */
 			p->pos += 3;
 			continue;
 		}
-		if ((c == '$' || c == '%') && peekc(p, 1) == '{') {
+		if ((c == '$' || c == '%') && iac_lex_peek(p, 1) == '{') {
 			*interp = true;
 			p->pos += 2;
 			if ((err = skip_interp(p)))
@@ -183,33 +77,32 @@ static int skip_string(struct hp *p, bool *interp, bool *esc)
 		p->pos++;
 	}
 	if (p->pos - start > LIMIT_IAC_TOKEN_BYTES)
-		return iac_diag_set(p->d, ERR_LIMIT, l0, 1, "limit: token longer than %u bytes",
-				    LIMIT_IAC_TOKEN_BYTES);
+		return iac_lex_too_long(p, l0);
 	return 0;
 }
 
 /* Heredoc at p->pos ("<<").  On success cs and ce delimit the content and
  * ind says "<<-". */
-static int skip_heredoc(struct hp *p, size_t *cs, size_t *ce, bool *ind)
+static int skip_heredoc(struct iac_lex *p, size_t *cs, size_t *ce, bool *ind)
 {
 	uint32_t l0 = p->line;
 	size_t id, idl, ls;
 
 	p->pos += 2;
-	*ind = cur(p) == '-';
+	*ind = iac_lex_cur(p) == '-';
 	if (*ind)
 		p->pos++;
 	id = p->pos;
-	while (id_char(cur(p)))
+	while (id_char(iac_lex_cur(p)))
 		p->pos++;
 	idl = p->pos - id;
 	if (!idl)
-		return syntax(p, "heredoc without a delimiter");
-	while (cur(p) == ' ' || cur(p) == '\t' || cur(p) == '\r')
+		return iac_lex_syntax(p, "heredoc without a delimiter");
+	while (iac_lex_cur(p) == ' ' || iac_lex_cur(p) == '\t' || iac_lex_cur(p) == '\r')
 		p->pos++;
-	if (cur(p) != '\n')
-		return syntax(p, "heredoc delimiter must end its line");
-	newline(p);
+	if (iac_lex_cur(p) != '\n')
+		return iac_lex_syntax(p, "heredoc delimiter must end its line");
+	iac_lex_newline(p);
 	*cs = p->pos;
 	for (;;) {
 		size_t e;
@@ -230,17 +123,16 @@ static int skip_heredoc(struct hp *p, size_t *cs, size_t *ce, bool *ind)
 		while (p->pos < p->len && p->s[p->pos] != '\n')
 			p->pos++;
 		if (p->pos < p->len)
-			newline(p);
+			iac_lex_newline(p);
 		if (p->pos - *cs > LIMIT_IAC_TOKEN_BYTES)
-			return iac_diag_set(p->d, ERR_LIMIT, l0, 1, "limit: token longer than %u bytes",
-					    LIMIT_IAC_TOKEN_BYTES);
+			return iac_lex_too_long(p, l0);
 	}
 	return 0;
 }
 
 /* Consumes an expression up to, not including, its terminator for ctx.
  * Brackets, strings, heredocs and comments inside are skipped whole. */
-static int skip_expr(struct hp *p, enum ctx ctx)
+static int skip_expr(struct iac_lex *p, enum ctx ctx)
 {
 	char stack[LIMIT_IAC_DEPTH];
 	size_t sp = 0, cs, ce;
@@ -248,48 +140,41 @@ static int skip_expr(struct hp *p, enum ctx ctx)
 	int err;
 
 	while (p->pos < p->len) {
-		int c = cur(p);
+		int c = iac_lex_cur(p);
 
 		if (c == '"') {
 			if ((err = skip_string(p, &x1, &x2)))
 				return err;
 			continue;
 		}
-		if (c == '<' && peekc(p, 1) == '<' && (id_start(peekc(p, 2)) || peekc(p, 2) == '-')) {
+		if (c == '<' && iac_lex_peek(p, 1) == '<' &&
+		    (iac_lex_id_start(iac_lex_peek(p, 2)) || iac_lex_peek(p, 2) == '-')) {
 			if ((err = skip_heredoc(p, &cs, &ce, &x1)))
 				return err;
 			continue;
 		}
-		if (at_line_comment(p)) {
+		if (iac_lex_at_line_comment(p)) {
 			if (!sp && (ctx == CTX_BODY || ctx == CTX_OBJECT))
 				return 0;
-			skip_line_comment(p);
+			iac_lex_skip_line(p);
 			continue;
 		}
-		if (c == '/' && peekc(p, 1) == '*') {
-			if ((err = skip_block_comment(p)))
+		if (c == '/' && iac_lex_peek(p, 1) == '*') {
+			if ((err = iac_lex_skip_block_comment(p)))
 				return err;
 			continue;
 		}
 		if (c == '\n') {
 			if (!sp && (ctx == CTX_BODY || ctx == CTX_OBJECT))
 				return 0;
-			newline(p);
+			iac_lex_newline(p);
 			continue;
 		}
-		if (c == '(' || c == '[' || c == '{') {
-			if (sp >= sizeof(stack) || p->depth + sp >= LIMIT_IAC_DEPTH)
-				return too_deep(p);
-			stack[sp++] = (char)(c == '(' ? ')' : c == '[' ? ']' : '}');
-			p->pos++;
-			continue;
-		}
-		if (c == ')' || c == ']' || c == '}') {
-			if (!sp)
-				return 0;
-			if (stack[--sp] != c)
-				return syntax(p, "mismatched bracket");
-			p->pos++;
+		if (c == '(' || c == '[' || c == '{' || c == ')' || c == ']' || c == '}') {
+			if ((err = iac_lex_bracket(p, stack, &sp)) < 0)
+				return err;
+			if (err)
+				return 0;	/* closes what encloses the expression */
 			continue;
 		}
 		if (c == ',' && !sp && ctx != CTX_BODY)
@@ -297,66 +182,58 @@ static int skip_expr(struct hp *p, enum ctx ctx)
 		p->pos++;
 	}
 	if (sp)
-		return syntax(p, "unexpected end of input in an expression");
+		return iac_lex_syntax(p, "unexpected end of input in an expression");
 	return 0;
 }
 
 /* Inside ${ ... } or %{ ... }: up to and including the matching '}'. */
-static int skip_interp(struct hp *p)
+static int skip_interp(struct iac_lex *p)
 {
 	int err;
 
 	if (++p->depth > LIMIT_IAC_DEPTH)
-		return too_deep(p);
+		return iac_lex_too_deep(p);
 	if ((err = skip_expr(p, CTX_TUPLE)))
 		return err;
 	/* skip_expr(CTX_TUPLE) also stops at ',' (a conditional's parts are
 	 * not comma-separated, but function arguments are): go on. */
-	while (cur(p) == ',') {
+	while (iac_lex_cur(p) == ',') {
 		p->pos++;
 		if ((err = skip_expr(p, CTX_TUPLE)))
 			return err;
 	}
-	if (cur(p) != '}')
-		return syntax(p, "unterminated interpolation");
+	if (iac_lex_cur(p) != '}')
+		return iac_lex_syntax(p, "unterminated interpolation");
 	p->pos++;
 	p->depth--;
 	return 0;
 }
 
 /* One group from its opening bracket to its match, inclusive. */
-static int skip_group(struct hp *p)
+static int skip_group(struct iac_lex *p)
 {
 	size_t start_depth = p->depth;
-	int open = cur(p), close = open == '(' ? ')' : open == '[' ? ']' : '}';
+	int open = iac_lex_cur(p), close = open == '(' ? ')' : open == '[' ? ']' : '}';
 	int err;
 
 	if (++p->depth > LIMIT_IAC_DEPTH)
-		return too_deep(p);
+		return iac_lex_too_deep(p);
 	p->pos++;
 	for (;;) {
 		if ((err = skip_expr(p, CTX_TUPLE)))
 			return err;
-		if (cur(p) == ',') {
+		if (iac_lex_cur(p) == ',') {
 			p->pos++;
 			continue;
 		}
-		if (cur(p) != close)
-			return syntax(p, cur(p) < 0 ? "unexpected end of input" : "mismatched bracket");
+		if (iac_lex_cur(p) != close)
+			return iac_lex_syntax(p, iac_lex_cur(p) < 0 ? "unexpected end of input" :
+								     "mismatched bracket");
 		p->pos++;
 		break;
 	}
 	p->depth = (unsigned)start_depth;
 	return 0;
-}
-
-static struct iac_node *new_node(struct hp *p, enum iac_kind k, uint32_t line, uint32_t col)
-{
-	struct iac_node *n = iac_node_new(p->a, k, line, col);
-
-	if (!n)
-		nomem(p);
-	return n;
 }
 
 static int hexv(int c)
@@ -371,7 +248,7 @@ static int hexv(int c)
 }
 
 /* Unescapes a literal (no interpolation) quoted string body. */
-static char *unescape(struct hp *p, const char *s, size_t n, uint32_t *olen)
+static char *unescape(struct iac_lex *p, const char *s, size_t n, uint32_t *olen)
 {
 	char *o = iac_arena_alloc(p->a, n + 1);
 	size_t i, k = 0;
@@ -439,7 +316,7 @@ static bool is_simple_traversal(const char *s, size_t n)
 {
 	size_t i;
 
-	if (!n || !id_start((unsigned char)s[0]))
+	if (!n || !iac_lex_id_start((unsigned char)s[0]))
 		return false;
 	for (i = 0; i < n; i++)
 		if (!id_char((unsigned char)s[i]) && s[i] != '.' && s[i] != '[' && s[i] != ']' &&
@@ -448,9 +325,9 @@ static bool is_simple_traversal(const char *s, size_t n)
 	return true;
 }
 
-static int term_string(struct hp *p, struct iac_node **out)
+static int term_string(struct iac_lex *p, struct iac_node **out)
 {
-	uint32_t line = p->line, col = colno(p);
+	uint32_t line = p->line, col = iac_lex_col(p);
 	size_t start = p->pos;
 	bool interp = false, esc = false;
 	struct iac_node *n;
@@ -462,7 +339,7 @@ static int term_string(struct hp *p, struct iac_node **out)
 		return err;
 	body = p->s + start + 1;
 	blen = p->pos - start - 2;
-	if (!(n = new_node(p, IAC_N_STR, line, col)))
+	if (!(n = iac_lex_node(p, IAC_N_STR, line, col)))
 		return p->d->err;
 	n->flags |= IAC_F_QUOTED;
 	if (interp) {
@@ -490,7 +367,7 @@ static int term_string(struct hp *p, struct iac_node **out)
 		n->len = (uint32_t)blen;
 	} else if (esc) {
 		if (!(n->str = unescape(p, body, blen, &n->len)))
-			return nomem(p);
+			return iac_lex_nomem(p);
 	} else {
 		n->str = body;
 		n->len = (uint32_t)blen;
@@ -499,9 +376,9 @@ static int term_string(struct hp *p, struct iac_node **out)
 	return 0;
 }
 
-static int term_heredoc(struct hp *p, struct iac_node **out)
+static int term_heredoc(struct iac_lex *p, struct iac_node **out)
 {
-	uint32_t line = p->line, col = colno(p);
+	uint32_t line = p->line, col = iac_lex_col(p);
 	size_t cs = 0, ce = 0, i;
 	bool ind = false;
 	struct iac_node *n;
@@ -510,7 +387,7 @@ static int term_heredoc(struct hp *p, struct iac_node **out)
 
 	if ((err = skip_heredoc(p, &cs, &ce, &ind)))
 		return err;
-	if (!(n = new_node(p, IAC_N_STR, line, col)))
+	if (!(n = iac_lex_node(p, IAC_N_STR, line, col)))
 		return p->d->err;
 	n->flags |= IAC_F_HEREDOC;
 	n->end_line = p->line;
@@ -539,7 +416,7 @@ static int term_heredoc(struct hp *p, struct iac_node **out)
 		}
 		if (min != SIZE_MAX && min) {
 			if (!(o = iac_arena_alloc(p->a, n->len + 1)))
-				return nomem(p);
+				return iac_lex_nomem(p);
 			for (i = 0; i < n->len;) {
 				for (w = 0; w < min && i < n->len && (b[i] == ' ' || b[i] == '\t'); w++)
 					i++;
@@ -556,22 +433,22 @@ static int term_heredoc(struct hp *p, struct iac_node **out)
 	return 0;
 }
 
-static int parse_expr(struct hp *p, enum ctx ctx, struct iac_node **out);
+static int parse_expr(struct iac_lex *p, enum ctx ctx, struct iac_node **out);
 
 /* Is p at the end of an expression for ctx (after blanks)? */
-static int at_end(struct hp *p, enum ctx ctx, bool *yes)
+static int at_end(struct iac_lex *p, enum ctx ctx, bool *yes)
 {
 	int err, c;
 
-	if ((err = skip_ws(p, ctx == CTX_TUPLE || ctx == CTX_PAREN)))
+	if ((err = iac_lex_skip_ws(p, ctx == CTX_TUPLE || ctx == CTX_PAREN)))
 		return err;
-	c = cur(p);
+	c = iac_lex_cur(p);
 	switch (ctx) {
 	case CTX_BODY:
-		*yes = c < 0 || c == '\n' || c == '}' || at_line_comment(p);
+		*yes = c < 0 || c == '\n' || c == '}' || iac_lex_at_line_comment(p);
 		break;
 	case CTX_OBJECT:
-		*yes = c < 0 || c == '\n' || c == '}' || c == ',' || at_line_comment(p);
+		*yes = c < 0 || c == '\n' || c == '}' || c == ',' || iac_lex_at_line_comment(p);
 		break;
 	case CTX_TUPLE:
 		*yes = c < 0 || c == ']' || c == ',';
@@ -583,10 +460,10 @@ static int at_end(struct hp *p, enum ctx ctx, bool *yes)
 	return 0;
 }
 
-static int parse_collection(struct hp *p, struct iac_node **out)
+static int parse_collection(struct iac_lex *p, struct iac_node **out)
 {
-	uint32_t line = p->line, col = colno(p);
-	bool tuple = cur(p) == '[';
+	uint32_t line = p->line, col = iac_lex_col(p);
+	bool tuple = iac_lex_cur(p) == '[';
 	struct iac_node *n, *tail = NULL, *v;
 	size_t save = p->pos, kw;
 	uint32_t save_line = p->line;
@@ -594,9 +471,9 @@ static int parse_collection(struct hp *p, struct iac_node **out)
 	int err;
 
 	if (++p->depth > LIMIT_IAC_DEPTH)
-		return too_deep(p);
+		return iac_lex_too_deep(p);
 	p->pos++;
-	if ((err = skip_ws(p, true)))
+	if ((err = iac_lex_skip_ws(p, true)))
 		return err;
 	/* for-expressions: [for x in y : ...] and {for k, v in y : ...}. */
 	kw = p->pos;
@@ -607,7 +484,7 @@ static int parse_collection(struct hp *p, struct iac_node **out)
 		p->depth--;
 		if ((err = skip_group(p)))
 			return err;
-		if (!(n = new_node(p, IAC_N_UNKNOWN, line, col)))
+		if (!(n = iac_lex_node(p, IAC_N_UNKNOWN, line, col)))
 			return p->d->err;
 		n->str = p->s + save;
 		n->len = (uint32_t)(p->pos - save);
@@ -615,17 +492,17 @@ static int parse_collection(struct hp *p, struct iac_node **out)
 		*out = n;
 		return 0;
 	}
-	if (!(n = new_node(p, tuple ? IAC_N_LIST : IAC_N_MAP, line, col)))
+	if (!(n = iac_lex_node(p, tuple ? IAC_N_LIST : IAC_N_MAP, line, col)))
 		return p->d->err;
 	for (;;) {
-		if ((err = skip_ws(p, true)))
+		if ((err = iac_lex_skip_ws(p, true)))
 			return err;
-		if (cur(p) == (tuple ? ']' : '}')) {
+		if (iac_lex_cur(p) == (tuple ? ']' : '}')) {
 			p->pos++;
 			break;
 		}
-		if (cur(p) < 0)
-			return syntax(p, "unexpected end of input in a collection");
+		if (iac_lex_cur(p) < 0)
+			return iac_lex_syntax(p, "unexpected end of input in a collection");
 		if (tuple) {
 			if ((err = parse_expr(p, CTX_TUPLE, &v)))
 				return err;
@@ -634,7 +511,7 @@ static int parse_collection(struct hp *p, struct iac_node **out)
 			 * string or a parenthesised expression. */
 			const char *key;
 			uint32_t klen, kline = p->line;
-			int c = cur(p);
+			int c = iac_lex_cur(p);
 
 			if (c == '"') {
 				struct iac_node *ks;
@@ -650,22 +527,22 @@ static int parse_collection(struct hp *p, struct iac_node **out)
 					return err;
 				key = p->s + ks;
 				klen = (uint32_t)(p->pos - ks);
-			} else if (id_start(c) || (c >= '0' && c <= '9')) {
+			} else if (iac_lex_id_start(c) || (c >= '0' && c <= '9')) {
 				size_t ks = p->pos;
 
-				while (id_char(cur(p)) || cur(p) == '.')
+				while (id_char(iac_lex_cur(p)) || iac_lex_cur(p) == '.')
 					p->pos++;
 				key = p->s + ks;
 				klen = (uint32_t)(p->pos - ks);
 			} else {
-				return syntax(p, "expected an object key");
+				return iac_lex_syntax(p, "expected an object key");
 			}
-			if ((err = skip_ws(p, false)))
+			if ((err = iac_lex_skip_ws(p, false)))
 				return err;
-			if (cur(p) != '=' && cur(p) != ':')
-				return syntax(p, "expected '=' or ':' after an object key");
+			if (iac_lex_cur(p) != '=' && iac_lex_cur(p) != ':')
+				return iac_lex_syntax(p, "expected '=' or ':' after an object key");
 			p->pos++;
-			if ((err = skip_ws(p, false)))
+			if ((err = iac_lex_skip_ws(p, false)))
 				return err;
 			if ((err = parse_expr(p, CTX_OBJECT, &v)))
 				return err;
@@ -674,15 +551,15 @@ static int parse_collection(struct hp *p, struct iac_node **out)
 			v->key_line = kline;
 		}
 		iac_node_append(n, &tail, v);
-		if ((err = skip_ws(p, !tuple)))
+		if ((err = iac_lex_skip_ws(p, !tuple)))
 			return err;
-		if (cur(p) == ',') {
+		if (iac_lex_cur(p) == ',') {
 			p->pos++;
 		} else if (tuple) {
-			if ((err = skip_ws(p, true)))
+			if ((err = iac_lex_skip_ws(p, true)))
 				return err;
-			if (cur(p) != ']')
-				return syntax(p, "expected ',' or ']'");
+			if (iac_lex_cur(p) != ']')
+				return iac_lex_syntax(p, "expected ',' or ']'");
 		}
 	}
 	n->end_line = p->line;
@@ -692,39 +569,40 @@ static int parse_collection(struct hp *p, struct iac_node **out)
 }
 
 /* identifier: literal keyword, function call or traversal. */
-static int term_ident(struct hp *p, struct iac_node **out)
+static int term_ident(struct iac_lex *p, struct iac_node **out)
 {
-	uint32_t line = p->line, col = colno(p);
+	uint32_t line = p->line, col = iac_lex_col(p);
 	size_t start = p->pos, nlen;
 	struct iac_node *n;
 	int err;
 
-	while (id_char(cur(p)) || (cur(p) == ':' && peekc(p, 1) == ':' && id_start(peekc(p, 2)))) {
-		if (cur(p) == ':')
+	while (id_char(iac_lex_cur(p)) || (iac_lex_cur(p) == ':' && iac_lex_peek(p, 1) == ':' &&
+					   iac_lex_id_start(iac_lex_peek(p, 2)))) {
+		if (iac_lex_cur(p) == ':')
 			p->pos++;
 		p->pos++;
 	}
 	nlen = p->pos - start;
 	if ((nlen == 4 && !memcmp(p->s + start, "true", 4)) ||
 	    (nlen == 5 && !memcmp(p->s + start, "false", 5))) {
-		if (!(n = new_node(p, IAC_N_BOOL, line, col)))
+		if (!(n = iac_lex_node(p, IAC_N_BOOL, line, col)))
 			return p->d->err;
 		if (nlen == 4)
 			n->flags |= IAC_F_TRUE;
 	} else if (nlen == 4 && !memcmp(p->s + start, "null", 4)) {
-		if (!(n = new_node(p, IAC_N_NULL, line, col)))
+		if (!(n = iac_lex_node(p, IAC_N_NULL, line, col)))
 			return p->d->err;
-	} else if (cur(p) == '(') {
+	} else if (iac_lex_cur(p) == '(') {
 		if (nlen == 10 && !memcmp(p->s + start, "jsonencode", 10)) {
 			/* jsonencode({...}): the argument is the value. */
-			struct hp save = *p;
+			struct iac_lex save = *p;
 			struct iac_node *v;
 			bool end = false;
 
 			p->pos++;
-			if (++p->depth <= LIMIT_IAC_DEPTH && !skip_ws(p, true) &&
+			if (++p->depth <= LIMIT_IAC_DEPTH && !iac_lex_skip_ws(p, true) &&
 			    !parse_expr(p, CTX_PAREN, &v) && !at_end(p, CTX_PAREN, &end) &&
-			    cur(p) == ')') {
+			    iac_lex_cur(p) == ')') {
 				p->pos++;
 				p->depth--;
 				v->line = line;
@@ -740,24 +618,26 @@ static int term_ident(struct hp *p, struct iac_node **out)
 		}
 		if ((err = skip_group(p)))
 			return err;
-		if (!(n = new_node(p, IAC_N_UNKNOWN, line, col)))
+		if (!(n = iac_lex_node(p, IAC_N_UNKNOWN, line, col)))
 			return p->d->err;
 	} else {
 		/* Traversal: .attr, .0, [index], .*, [*] */
 		for (;;) {
-			if (cur(p) == '.' && (id_start(peekc(p, 1)) || peekc(p, 1) == '*' ||
-					      (peekc(p, 1) >= '0' && peekc(p, 1) <= '9'))) {
+			int c1 = iac_lex_peek(p, 1);
+
+			if (iac_lex_cur(p) == '.' &&
+			    (iac_lex_id_start(c1) || c1 == '*' || (c1 >= '0' && c1 <= '9'))) {
 				p->pos += 2;
-				while (id_char(cur(p)))
+				while (id_char(iac_lex_cur(p)))
 					p->pos++;
-			} else if (cur(p) == '[') {
+			} else if (iac_lex_cur(p) == '[') {
 				if ((err = skip_group(p)))
 					return err;
 			} else {
 				break;
 			}
 		}
-		if (!(n = new_node(p, IAC_N_EXPR, line, col)))
+		if (!(n = iac_lex_node(p, IAC_N_EXPR, line, col)))
 			return p->d->err;
 	}
 	n->str = p->s + start;
@@ -767,23 +647,26 @@ static int term_ident(struct hp *p, struct iac_node **out)
 	return 0;
 }
 
-static int term_number(struct hp *p, struct iac_node **out)
+static int term_number(struct iac_lex *p, struct iac_node **out)
 {
-	uint32_t line = p->line, col = colno(p);
+	uint32_t line = p->line, col = iac_lex_col(p);
 	size_t start = p->pos;
 	struct iac_node *n;
 
-	if (cur(p) == '-')
+	if (iac_lex_cur(p) == '-')
 		p->pos++;
-	while ((cur(p) >= '0' && cur(p) <= '9') || (cur(p) == '.' && peekc(p, 1) >= '0' && peekc(p, 1) <= '9'))
+	while ((iac_lex_cur(p) >= '0' && iac_lex_cur(p) <= '9') ||
+	       (iac_lex_cur(p) == '.' && iac_lex_peek(p, 1) >= '0' && iac_lex_peek(p, 1) <= '9'))
 		p->pos++;
-	if ((cur(p) == 'e' || cur(p) == 'E') && ((peekc(p, 1) >= '0' && peekc(p, 1) <= '9') ||
-	    ((peekc(p, 1) == '+' || peekc(p, 1) == '-') && peekc(p, 2) >= '0' && peekc(p, 2) <= '9'))) {
+	if ((iac_lex_cur(p) == 'e' || iac_lex_cur(p) == 'E') &&
+	    ((iac_lex_peek(p, 1) >= '0' && iac_lex_peek(p, 1) <= '9') ||
+	     ((iac_lex_peek(p, 1) == '+' || iac_lex_peek(p, 1) == '-') &&
+	      iac_lex_peek(p, 2) >= '0' && iac_lex_peek(p, 2) <= '9'))) {
 		p->pos += 2;
-		while (cur(p) >= '0' && cur(p) <= '9')
+		while (iac_lex_cur(p) >= '0' && iac_lex_cur(p) <= '9')
 			p->pos++;
 	}
-	if (!(n = new_node(p, IAC_N_NUM, line, col)))
+	if (!(n = iac_lex_node(p, IAC_N_NUM, line, col)))
 		return p->d->err;
 	n->str = p->s + start;
 	n->len = (uint32_t)(p->pos - start);
@@ -791,28 +674,28 @@ static int term_number(struct hp *p, struct iac_node **out)
 	return 0;
 }
 
-static int parse_term(struct hp *p, struct iac_node **out)
+static int parse_term(struct iac_lex *p, struct iac_node **out)
 {
-	int c = cur(p);
+	int c = iac_lex_cur(p);
 
 	if (c == '"')
 		return term_string(p, out);
-	if (c == '<' && peekc(p, 1) == '<')
+	if (c == '<' && iac_lex_peek(p, 1) == '<')
 		return term_heredoc(p, out);
 	if (c == '[' || c == '{')
 		return parse_collection(p, out);
-	if ((c >= '0' && c <= '9') || (c == '-' && peekc(p, 1) >= '0' && peekc(p, 1) <= '9'))
+	if ((c >= '0' && c <= '9') || (c == '-' && iac_lex_peek(p, 1) >= '0' && iac_lex_peek(p, 1) <= '9'))
 		return term_number(p, out);
-	if (id_start(c))
+	if (iac_lex_id_start(c))
 		return term_ident(p, out);
 	*out = NULL;
 	return 0;	/* operator, paren, ...: the caller skips it as UNKNOWN */
 }
 
 /* An expression: a term if nothing follows it, else UNKNOWN text. */
-static int parse_expr(struct hp *p, enum ctx ctx, struct iac_node **out)
+static int parse_expr(struct iac_lex *p, enum ctx ctx, struct iac_node **out)
 {
-	uint32_t line = p->line, col = colno(p);
+	uint32_t line = p->line, col = iac_lex_col(p);
 	size_t start = p->pos, sbol = p->bol;
 	struct iac_node *n = NULL;
 	bool end = false;
@@ -837,8 +720,8 @@ static int parse_expr(struct hp *p, enum ctx ctx, struct iac_node **out)
 	if ((err = skip_expr(p, ctx)))
 		return err;
 	if (p->pos == start)
-		return syntax(p, "expected an expression");
-	if (!(n = new_node(p, IAC_N_UNKNOWN, line, col)))
+		return iac_lex_syntax(p, "expected an expression");
+	if (!(n = iac_lex_node(p, IAC_N_UNKNOWN, line, col)))
 		return p->d->err;
 	n->str = p->s + start;
 	n->len = (uint32_t)(p->pos - start);
@@ -851,7 +734,7 @@ static int parse_expr(struct hp *p, enum ctx ctx, struct iac_node **out)
 }
 
 /* Attributes and blocks up to '}' (nested) or the end of input (top). */
-static int parse_body(struct hp *p, struct iac_node *body, bool nested)
+static int parse_body(struct iac_lex *p, struct iac_node *body, bool nested)
 {
 	struct iac_node *tail = NULL;
 	int err;
@@ -861,33 +744,33 @@ static int parse_body(struct hp *p, struct iac_node *body, bool nested)
 		size_t ks, kl;
 		struct iac_node *v;
 
-		if ((err = skip_ws(p, true)))
+		if ((err = iac_lex_skip_ws(p, true)))
 			return err;
-		if (cur(p) < 0) {
+		if (iac_lex_cur(p) < 0) {
 			if (nested)
-				return syntax(p, "unexpected end of input: missing '}'");
+				return iac_lex_syntax(p, "unexpected end of input: missing '}'");
 			return 0;
 		}
-		if (cur(p) == '}') {
+		if (iac_lex_cur(p) == '}') {
 			if (!nested)
-				return syntax(p, "unexpected '}'");
+				return iac_lex_syntax(p, "unexpected '}'");
 			body->end_line = p->line;
 			p->pos++;
 			return 0;
 		}
-		if (!id_start(cur(p)))
-			return syntax(p, "expected an attribute or block name");
+		if (!iac_lex_id_start(iac_lex_cur(p)))
+			return iac_lex_syntax(p, "expected an attribute or block name");
 		line = p->line;
-		col = colno(p);
+		col = iac_lex_col(p);
 		ks = p->pos;
-		while (id_char(cur(p)))
+		while (id_char(iac_lex_cur(p)))
 			p->pos++;
 		kl = p->pos - ks;
-		if ((err = skip_ws(p, false)))
+		if ((err = iac_lex_skip_ws(p, false)))
 			return err;
-		if (cur(p) == '=' && peekc(p, 1) != '=') {
+		if (iac_lex_cur(p) == '=' && iac_lex_peek(p, 1) != '=') {
 			p->pos++;
-			if ((err = skip_ws(p, false)))
+			if ((err = iac_lex_skip_ws(p, false)))
 				return err;
 			if ((err = parse_expr(p, CTX_BODY, &v)))
 				return err;
@@ -895,29 +778,29 @@ static int parse_body(struct hp *p, struct iac_node *body, bool nested)
 			/* Block: labels, then '{'. */
 			struct iac_node *labels, *ltail = NULL, *l;
 
-			if (!(labels = new_node(p, IAC_N_LIST, line, col)))
+			if (!(labels = iac_lex_node(p, IAC_N_LIST, line, col)))
 				return p->d->err;
-			while (cur(p) == '"' || id_start(cur(p))) {
-				if (cur(p) == '"') {
+			while (iac_lex_cur(p) == '"' || iac_lex_id_start(iac_lex_cur(p))) {
+				if (iac_lex_cur(p) == '"') {
 					if ((err = term_string(p, &l)))
 						return err;
 				} else {
-					if (!(l = new_node(p, IAC_N_STR, p->line, colno(p))))
+					if (!(l = iac_lex_node(p, IAC_N_STR, p->line, iac_lex_col(p))))
 						return p->d->err;
 					l->str = p->s + p->pos;
-					while (id_char(cur(p)))
+					while (id_char(iac_lex_cur(p)))
 						p->pos++;
 					l->len = (uint32_t)(p->s + p->pos - l->str);
 				}
 				iac_node_append(labels, &ltail, l);
-				if ((err = skip_ws(p, false)))
+				if ((err = iac_lex_skip_ws(p, false)))
 					return err;
 			}
-			if (cur(p) != '{')
-				return syntax(p, "expected '=' or a block");
+			if (iac_lex_cur(p) != '{')
+				return iac_lex_syntax(p, "expected '=' or a block");
 			if (++p->depth > LIMIT_IAC_DEPTH)
-				return too_deep(p);
-			if (!(v = new_node(p, IAC_N_MAP, line, col)))
+				return iac_lex_too_deep(p);
+			if (!(v = iac_lex_node(p, IAC_N_MAP, line, col)))
 				return p->d->err;
 			v->flags |= IAC_F_BLOCK;
 			v->aux = labels;
@@ -931,26 +814,25 @@ static int parse_body(struct hp *p, struct iac_node *body, bool nested)
 		v->key_line = line;
 		iac_node_append(body, &tail, v);
 		/* The rest of the line must be blank or a comment. */
-		if ((err = skip_ws(p, false)))
+		if ((err = iac_lex_skip_ws(p, false)))
 			return err;
-		if (at_line_comment(p))
-			skip_line_comment(p);
-		if (cur(p) >= 0 && cur(p) != '\n' && cur(p) != '}')
-			return syntax(p, "expected a newline after an attribute or block");
+		if (iac_lex_at_line_comment(p))
+			iac_lex_skip_line(p);
+		if (iac_lex_cur(p) >= 0 && iac_lex_cur(p) != '\n' && iac_lex_cur(p) != '}')
+			return iac_lex_syntax(p, "expected a newline after an attribute or block");
 	}
 }
 
 int iac_hcl_parse(struct iac_arena *a, const char *s, size_t len,
 		  struct iac_node **body, struct iac_diag *d)
 {
-	struct hp p = { .s = s, .len = len, .line = 1, .a = a, .d = d };
+	struct iac_lex p;
 	struct iac_node *root;
 	int err;
 
 	*body = NULL;
-	if (len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3))
-		p.pos = p.bol = 3;
-	if (!(root = new_node(&p, IAC_N_MAP, 1, 1)))
+	iac_lex_init(&p, s, len, true, a, d);
+	if (!(root = iac_lex_node(&p, IAC_N_MAP, 1, 1)))
 		return d->err;
 	if ((err = parse_body(&p, root, false)))
 		return err;
