@@ -938,7 +938,8 @@ static int gate_start(struct conn *c)
 		    h->content_length <= c->srv->cfg.hold_whole_max) ? GATE_HOLD_WHOLE : GATE_STREAM;
 	buf_init(&c->hold, c->gmode == GATE_HOLD_WHOLE ? CONN_HOLD_DECODED_MAX
 						       : LIMIT_COMMAND_BLOCK_BYTES + 65536);
-	buf_init(&c->gate_reply, 1 << 20);
+	/* report-status for up to LIMIT_PUSH_COMMANDS refs of any length */
+	buf_init(&c->gate_reply, CONN_PUSH_REPLY_MAX);
 	return 0;
 }
 
@@ -1133,7 +1134,18 @@ decide:
 		 c->dec.incident, gc.verdict_ms);
 	if (c->dec.action == ACTION_REJECT) {
 		c->blocked = true;
-		gate_reject_body(&gc, c->push, &c->dec, &c->gate_reply);
+		if (gate_reject_body(&gc, c->push, &c->dec, &c->gate_reply) != 0) {
+			/* Refuse all the same; without a report git shows an error. */
+			buf_reset(&c->gate_reply);
+			if (c->gmode == GATE_STREAM && c->up) {
+				if (c->tail_len)
+					c->tail[c->tail_len - 1] ^= 0xff;
+				up_send_body(c, c->tail, c->tail_len);
+				up_end_body(c);
+			}
+			gate_fail(c, "push refused, but the reply was too large to build");
+			return;
+		}
 		if (c->gmode == GATE_STREAM && c->up) {
 			/* Complete the upstream body with a corrupted trailer so
 			 * the server discards the pack (git-gate.md §6); never
@@ -1150,7 +1162,8 @@ decide:
 		request_complete(c);
 		return;
 	}
-	gate_warning_pkts(&gc, c->push, &c->dec, &c->gate_reply);
+	if (gate_warning_pkts(&gc, c->push, &c->dec, &c->gate_reply) != 0)
+		buf_reset(&c->gate_reply);	/* warnings are optional; the push goes on */
 	if (c->gmode == GATE_HOLD_WHOLE) {
 		struct buf fwd;
 		size_t plen = push_session_prefix_len(c->push);

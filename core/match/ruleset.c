@@ -249,12 +249,10 @@ int ruleset_build(struct secret_rule *rules, size_t n, const void *db, size_t db
 	} else if (db) {
 		hs_error_t e = hs_deserialize_database(db, db_len, &rs->db);
 
-		if (e == HS_DB_VERSION_ERROR || e == HS_DB_PLATFORM_ERROR) {
-			err = ERR_UNSUPPORTED;
-			goto fail;
-		}
+		/* Another library version or CPU, or a damaged cache record:
+		 * the caller compiles again from the rules either way. */
 		if (e != HS_SUCCESS) {
-			err = ERR_HYPERSCAN;
+			err = ERR_UNSUPPORTED;
 			goto fail;
 		}
 	} else if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_STREAM, NULL,

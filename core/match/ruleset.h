@@ -29,7 +29,8 @@ int ruleset_check_rule(const struct secret_rule *r, unsigned max_window,
 /* Compiles rules[0..n) (ownership of the array moves to the ruleset on
  * success and on failure).  If db/db_len are given, the serialized
  * Hyperscan database is deserialized instead of compiled; when it was
- * built for another library version or CPU, ERR_UNSUPPORTED is returned
+ * built for another library version or CPU, or cannot be deserialized at
+ * all (a damaged cache record), ERR_UNSUPPORTED is returned
  * and the caller compiles again without it.  ERR_RULE (with msg),
  * ERR_HYPERSCAN, ERR_PCRE, ERR_NOMEM. */
 int ruleset_build(struct secret_rule *rules, size_t n, const void *db, size_t db_len,

@@ -171,7 +171,7 @@ static int on_end(void *ctx, const struct pack_object_info *info)
 		ps->ms.n_findings = 0;
 	}
 	if (!err && ps->iac_keep && !ps->ms.binary && iac_maybe(ps->iac_buf.data, ps->iac_buf.len)) {
-		struct iac_candidate *c;
+		struct iac_candidate *c = NULL;
 
 		if (ps->iac_kept_bytes + ps->iac_buf.len > LIMIT_IAC_KEPT_BYTES) {
 			ps->stats.iac_not_evaluated++;
