@@ -803,6 +803,68 @@ static void wit_set(struct wit *w, struct iac_node *node, struct iac_node *val, 
 	w->path = p;
 }
 
+/* The condition's value when its path is absent (p names it). */
+static enum iac_tv wit_missing(struct wit *w, const struct iac_path *p, const struct iac_cond *c)
+{
+	memset(w, 0, sizeof(*w));
+	w->path = p;
+	w->missing = true;
+	return (enum iac_tv)c->missing;
+}
+
+/* The first of c's alias paths, newest first, that matches anything under
+ * scope, walked into s: the first one present wins (iac.md §5).  NULL when
+ * none does. */
+static const struct iac_path *first_alias(struct ev *ev, const struct iac_cond *c,
+					  struct iac_node *scope, struct mset *s)
+{
+	size_t a;
+
+	for (a = 0; a < c->n_paths; a++) {
+		walk(ev, scope, &c->paths[a], s);
+		if (s->n || s->unknown)
+			return &c->paths[a];
+	}
+	return NULL;
+}
+
+/* Several three-valued results combined: which values were seen, and the
+ * first witness of each. */
+struct tally {
+	bool any[3];			/* indexed by enum iac_tv */
+	struct wit w[3];		/* first witness of each value seen */
+};
+
+/* Keeps w as the witness of t unless t already has one. */
+static void tally_add(struct tally *tl, enum iac_tv t, const struct wit *w)
+{
+	if (!tl->any[t])
+		tl->w[t] = *w;
+	tl->any[t] = true;
+}
+
+/* tally_add of the witness (node, val, via, p). */
+static void tally_set(struct tally *tl, enum iac_tv t, struct iac_node *node, struct iac_node *val,
+		      struct iac_node *via, const struct iac_path *p)
+{
+	if (!tl->any[t])
+		wit_set(&tl->w[t], node, val, via, p);
+	tl->any[t] = true;
+}
+
+/* all: false if any was false, else unknown if any was unknown, else true.
+ * Otherwise any: true if any was true, else unknown if any was, else
+ * false.  *w is the witness of the value returned. */
+static enum iac_tv tally_result(const struct tally *tl, bool all, struct wit *w)
+{
+	enum iac_tv t = all ? IAC_TV_FALSE : IAC_TV_TRUE;
+
+	if (!tl->any[t])
+		t = tl->any[IAC_TV_UNKNOWN] ? IAC_TV_UNKNOWN : all ? IAC_TV_TRUE : IAC_TV_FALSE;
+	*w = tl->w[t];
+	return t;
+}
+
 static enum iac_tv leaf_eval2(struct ev *ev, const struct iac_cond *c, struct iac_node *scope,
 			      struct wit *w);
 
@@ -819,33 +881,19 @@ static enum iac_tv leaf_eval2(struct ev *ev, const struct iac_cond *c, struct ia
 			      struct wit *w)
 {
 	struct mset *s = mset_get(ev);
-	const struct iac_path *p = NULL;
-	struct wit wt, wf, wu;
-	bool any_t = false, any_f = false, any_u = false, present = false;
-	size_t a, k;
+	const struct iac_path *p;
+	struct tally tl;
+	bool present = false;
+	size_t k;
 	enum iac_tv r;
 
 	if (!s) {
 		wit_set(w, scope, NULL, NULL, c->paths);
 		return IAC_TV_UNKNOWN;
 	}
-	/* Aliases, newest first: the first one present wins (iac.md §5). */
-	for (a = 0; a < c->n_paths; a++) {
-		walk(ev, scope, &c->paths[a], s);
-		if (s->n || s->unknown) {
-			p = &c->paths[a];
-			break;
-		}
-	}
-	memset(&wt, 0, sizeof(wt));
-	memset(&wf, 0, sizeof(wf));
-	memset(&wu, 0, sizeof(wu));
-	if (!p) {
-		memset(w, 0, sizeof(*w));
-		w->path = c->paths;
-		w->missing = true;
+	if (!(p = first_alias(ev, c, scope, s))) {
 		mset_put(ev);
-		return (enum iac_tv)c->missing;
+		return wit_missing(w, c->paths, c);
 	}
 	if (c->op == IAC_OP_EXISTS || c->op == IAC_OP_NOT_EXISTS) {
 		if (s->n) {
@@ -858,10 +906,9 @@ static enum iac_tv leaf_eval2(struct ev *ev, const struct iac_cond *c, struct ia
 		mset_put(ev);
 		return r;
 	}
-	if (s->unknown && c->op != IAC_OP_IS_LITERAL) {
-		any_u = true;
-		wit_set(&wu, s->unk, NULL, NULL, p);
-	}
+	memset(&tl, 0, sizeof(tl));
+	if (s->unknown && c->op != IAC_OP_IS_LITERAL)
+		tally_set(&tl, IAC_TV_UNKNOWN, s->unk, NULL, NULL, p);
 	for (k = 0; k < s->n; k++) {
 		struct iac_node *via = s->m[k].via, *v = s->m[k].val;
 		struct iac_node *e;
@@ -873,31 +920,16 @@ static enum iac_tv leaf_eval2(struct ev *ev, const struct iac_cond *c, struct ia
 			/* Known only if written here: unresolvable means it comes
 			 * from outside the file, which is what the check wants. */
 			present = true;
-			if (v && !any_t) {
-				wit_set(&wt, s->m[k].origin, v, via, p);
-				any_t = true;
-			} else if (!v && !any_f) {
-				wit_set(&wf, s->m[k].origin, NULL, via, p);
-				any_f = true;
-			}
+			tally_set(&tl, v ? IAC_TV_TRUE : IAC_TV_FALSE, s->m[k].origin, v, via, p);
 			continue;
 		}
 		if (!v) {
 			struct iac_node *o = s->m[k].origin;
-			enum iac_tv tt = (o->kind == IAC_N_STR && (o->flags & IAC_F_TEMPLATE)) ?
-					 op_template(c, o) : IAC_TV_UNKNOWN;
 
 			present = true;
-			if (tt == IAC_TV_TRUE && !any_t) {
-				wit_set(&wt, o, NULL, via, p);
-				any_t = true;
-			} else if (tt == IAC_TV_FALSE && !any_f) {
-				wit_set(&wf, o, NULL, via, p);
-				any_f = true;
-			} else if (tt == IAC_TV_UNKNOWN && !any_u) {
-				wit_set(&wu, o, NULL, via, p);
-				any_u = true;
-			}
+			t = (o->kind == IAC_N_STR && (o->flags & IAC_F_TEMPLATE)) ? op_template(c, o) :
+										    IAC_TV_UNKNOWN;
+			tally_set(&tl, t, o, NULL, via, p);
 			continue;
 		}
 		if (c->op == IAC_OP_EMPTY || c->op == IAC_OP_NOT_EMPTY) {
@@ -906,13 +938,7 @@ static enum iac_tv leaf_eval2(struct ev *ev, const struct iac_cond *c, struct ia
 
 			present = true;
 			t = (empty == (c->op == IAC_OP_EMPTY)) ? IAC_TV_TRUE : IAC_TV_FALSE;
-			if (t == IAC_TV_TRUE && !any_t) {
-				wit_set(&wt, s->m[k].origin, v, via, p);
-				any_t = true;
-			} else if (t == IAC_TV_FALSE && !any_f) {
-				wit_set(&wf, s->m[k].origin, v, via, p);
-				any_f = true;
-			}
+			tally_set(&tl, t, s->m[k].origin, v, via, p);
 			continue;
 		}
 		/* Scalar operators see list elements one by one. */
@@ -930,52 +956,17 @@ static enum iac_tv leaf_eval2(struct ev *ev, const struct iac_cond *c, struct ia
 				    op_template(c, e) : IAC_TV_UNKNOWN;
 			else
 				t = op_scalar(ev, c, ev2);
-			if (t == IAC_TV_TRUE && !any_t) {
-				wit_set(&wt, origin, ev2, via2, p);
-				any_t = true;
-			} else if (t == IAC_TV_FALSE && !any_f) {
-				wit_set(&wf, origin, ev2, via2, p);
-				any_f = true;
-			} else if (t == IAC_TV_UNKNOWN && !any_u) {
-				wit_set(&wu, origin, ev2, via2, p);
-				any_u = true;
-			}
+			tally_set(&tl, t, origin, ev2, via2, p);
 		}
 	}
-	if (s->truncated && !any_u) {
-		any_u = true;
-		wit_set(&wu, scope, NULL, NULL, p);
-	}
+	if (s->truncated)
+		tally_set(&tl, IAC_TV_UNKNOWN, scope, NULL, NULL, p);
 	mset_put(ev);
-	if (!present && !any_u) {
+	if (!present && !tl.any[IAC_TV_UNKNOWN]) {
 		/* Only empty lists / nulls: as if absent. */
-		memset(w, 0, sizeof(*w));
-		w->path = p;
-		w->missing = true;
-		return (enum iac_tv)c->missing;
+		return wit_missing(w, p, c);
 	}
-	if (c->all_values) {
-		if (any_f) {
-			*w = wf;
-			return IAC_TV_FALSE;
-		}
-		if (any_u) {
-			*w = wu;
-			return IAC_TV_UNKNOWN;
-		}
-		*w = wt;
-		return IAC_TV_TRUE;
-	}
-	if (any_t) {
-		*w = wt;
-		return IAC_TV_TRUE;
-	}
-	if (any_u) {
-		*w = wu;
-		return IAC_TV_UNKNOWN;
-	}
-	*w = wf;
-	return IAC_TV_FALSE;
+	return tally_result(&tl, c->all_values, w);
 }
 
 /* Elements for any/all: list items, or each matched node itself. */
@@ -983,43 +974,28 @@ static enum iac_tv quant_eval(struct ev *ev, const struct iac_cond *c, struct ia
 			      struct wit *w, unsigned depth)
 {
 	struct mset *s = mset_get(ev);
-	const struct iac_path *p = NULL;
-	bool any_t = false, any_f = false, any_u = false, seen = false;
-	struct wit wt, wf, wu, sw;
-	size_t a, k;
+	const struct iac_path *p;
+	bool seen = false;
+	struct tally tl;
+	struct wit sw;
+	size_t k;
 
 	if (!s) {
 		wit_set(w, scope, NULL, NULL, c->paths);
 		return IAC_TV_UNKNOWN;
 	}
-	for (a = 0; a < c->n_paths; a++) {
-		walk(ev, scope, &c->paths[a], s);
-		if (s->n || s->unknown) {
-			p = &c->paths[a];
-			break;
-		}
-	}
-	memset(&wt, 0, sizeof(wt));
-	memset(&wf, 0, sizeof(wf));
-	memset(&wu, 0, sizeof(wu));
-	if (!p) {
-		memset(w, 0, sizeof(*w));
-		w->path = c->paths;
-		w->missing = true;
+	if (!(p = first_alias(ev, c, scope, s))) {
 		mset_put(ev);
-		return (enum iac_tv)c->missing;
+		return wit_missing(w, c->paths, c);
 	}
-	if (s->unknown || s->truncated) {
-		any_u = true;
-		wit_set(&wu, s->unk ? s->unk : scope, NULL, NULL, p);
-	}
+	memset(&tl, 0, sizeof(tl));
+	if (s->unknown || s->truncated)
+		tally_set(&tl, IAC_TV_UNKNOWN, s->unk ? s->unk : scope, NULL, NULL, p);
 	for (k = 0; k < s->n; k++) {
 		struct iac_node *via = NULL, *v = resolve(ev, s->m[k].origin, &via), *e;
 
 		if (!v) {
-			if (!any_u)
-				wit_set(&wu, s->m[k].origin, NULL, via, p);
-			any_u = true;
+			tally_set(&tl, IAC_TV_UNKNOWN, s->m[k].origin, NULL, via, p);
 			continue;
 		}
 		for (e = v->kind == IAC_N_LIST ? v->child : v; e; e = v->kind == IAC_N_LIST ? e->next : NULL) {
@@ -1028,9 +1004,7 @@ static enum iac_tv quant_eval(struct ev *ev, const struct iac_cond *c, struct ia
 
 			seen = true;
 			if (!el) {
-				if (!any_u)
-					wit_set(&wu, e, NULL, via2, p);
-				any_u = true;
+				tally_set(&tl, IAC_TV_UNKNOWN, e, NULL, via2, p);
 				continue;
 			}
 			t = cond_eval(ev, &c->subs[0], el, &sw, depth + 1);
@@ -1038,51 +1012,17 @@ static enum iac_tv quant_eval(struct ev *ev, const struct iac_cond *c, struct ia
 				/* A missing attribute of an element: its line. */
 				sw.node = e;
 			}
-			if (t == IAC_TV_TRUE && !any_t) {
-				wt = sw;
-				any_t = true;
-			} else if (t == IAC_TV_FALSE && !any_f) {
-				wf = sw;
-				any_f = true;
-			} else if (t == IAC_TV_UNKNOWN && !any_u) {
-				wu = sw;
-				any_u = true;
-			}
-			if (c->kind == IAC_C_ANY && any_t)
+			tally_add(&tl, t, &sw);
+			if (c->kind == IAC_C_ANY && tl.any[IAC_TV_TRUE])
 				break;
 		}
-		if (c->kind == IAC_C_ANY && any_t)
+		if (c->kind == IAC_C_ANY && tl.any[IAC_TV_TRUE])
 			break;
 	}
 	mset_put(ev);
-	if (!seen && !any_u) {
-		memset(w, 0, sizeof(*w));
-		w->path = p;
-		w->missing = true;
-		return (enum iac_tv)c->missing;
-	}
-	if (c->kind == IAC_C_ANY) {
-		if (any_t) {
-			*w = wt;
-			return IAC_TV_TRUE;
-		}
-		if (any_u) {
-			*w = wu;
-			return IAC_TV_UNKNOWN;
-		}
-		*w = wf;
-		return IAC_TV_FALSE;
-	}
-	if (any_f) {
-		*w = wf;
-		return IAC_TV_FALSE;
-	}
-	if (any_u) {
-		*w = wu;
-		return IAC_TV_UNKNOWN;
-	}
-	*w = wt;
-	return IAC_TV_TRUE;
+	if (!seen && !tl.any[IAC_TV_UNKNOWN])
+		return wit_missing(w, p, c);
+	return tally_result(&tl, c->kind != IAC_C_ANY, w);
 }
 
 /* What the partner resources of one PARTNER condition refer to, collected
@@ -1218,8 +1158,8 @@ static enum iac_tv partner_eval(struct ev *ev, const struct iac_cond *c, struct 
 static enum iac_tv cond_eval(struct ev *ev, const struct iac_cond *c, struct iac_node *scope,
 			     struct wit *w, unsigned depth)
 {
-	struct wit sw, wt, wf, wu;
-	bool any_t = false, any_f = false, any_u = false;
+	struct wit sw;
+	struct tally tl;
 	size_t i;
 	enum iac_tv t;
 
@@ -1239,52 +1179,18 @@ static enum iac_tv cond_eval(struct ev *ev, const struct iac_cond *c, struct iac
 		return t == IAC_TV_UNKNOWN ? t : (t == IAC_TV_TRUE ? IAC_TV_FALSE : IAC_TV_TRUE);
 	case IAC_C_ALL_OF:
 	case IAC_C_ANY_OF:
-		memset(&wt, 0, sizeof(wt));
-		memset(&wf, 0, sizeof(wf));
-		memset(&wu, 0, sizeof(wu));
+		memset(&tl, 0, sizeof(tl));
 		for (i = 0; i < c->n_subs; i++) {
 			t = cond_eval(ev, &c->subs[i], scope, &sw, depth + 1);
-			if (t == IAC_TV_TRUE) {
-				/* Prefer a present node over a missing path. */
-				if (!any_t || (!wt.node && sw.node))
-					wt = sw;
-				any_t = true;
-				if (c->kind == IAC_C_ANY_OF)
-					break;
-			} else if (t == IAC_TV_FALSE) {
-				if (!any_f)
-					wf = sw;
-				any_f = true;
-				if (c->kind == IAC_C_ALL_OF)
-					break;
-			} else {
-				if (!any_u)
-					wu = sw;
-				any_u = true;
-			}
+			/* Prefer a present node over a missing path. */
+			if (t == IAC_TV_TRUE && tl.any[t] && !tl.w[t].node && sw.node)
+				tl.w[t] = sw;
+			tally_add(&tl, t, &sw);
+			if ((t == IAC_TV_TRUE && c->kind == IAC_C_ANY_OF) ||
+			    (t == IAC_TV_FALSE && c->kind == IAC_C_ALL_OF))
+				break;
 		}
-		if (c->kind == IAC_C_ALL_OF) {
-			if (any_f) {
-				*w = wf;
-				return IAC_TV_FALSE;
-			}
-			if (any_u) {
-				*w = wu;
-				return IAC_TV_UNKNOWN;
-			}
-			*w = wt;
-			return IAC_TV_TRUE;
-		}
-		if (any_t) {
-			*w = wt;
-			return IAC_TV_TRUE;
-		}
-		if (any_u) {
-			*w = wu;
-			return IAC_TV_UNKNOWN;
-		}
-		*w = wf;
-		return IAC_TV_FALSE;
+		return tally_result(&tl, c->kind == IAC_C_ALL_OF, w);
 	}
 	return IAC_TV_UNKNOWN;
 }
