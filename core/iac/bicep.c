@@ -241,6 +241,42 @@ static int at_end(struct iac_lex *p, enum bctx ctx, bool *yes)
 static int parse_decl(struct iac_lex *p, struct iac_node *parent, struct iac_node **tail,
 		      uint32_t deco_line);
 
+/* Blanks, newlines, comments and the commas that may separate members or
+ * items. */
+static int skip_separators(struct iac_lex *p)
+{
+	int err;
+
+	if ((err = iac_lex_skip_ws(p, true)))
+		return err;
+	while (iac_lex_cur(p) == ',') {
+		p->pos++;
+		if ((err = iac_lex_skip_ws(p, true)))
+			return err;
+	}
+	return 0;
+}
+
+/* Decorators (@name.name(...)) and what follows them up to the next
+ * token; *deco becomes the line of the first one, unless already set. */
+static int skip_decorators(struct iac_lex *p, uint32_t *deco)
+{
+	int err;
+
+	while (iac_lex_cur(p) == '@') {
+		if (!*deco)
+			*deco = p->line;
+		p->pos++;
+		while (iac_lex_id_char(iac_lex_cur(p)) || iac_lex_cur(p) == '.')
+			p->pos++;
+		if (iac_lex_cur(p) == '(' && (err = skip_group(p)))
+			return err;
+		if ((err = iac_lex_skip_ws(p, true)))
+			return err;
+	}
+	return 0;
+}
+
 /* { key: value ... } with nested resource declarations. */
 static int parse_object(struct iac_lex *p, struct iac_node *n)
 {
@@ -254,13 +290,8 @@ static int parse_object(struct iac_lex *p, struct iac_node *n)
 		const char *key;
 		uint32_t klen, kline, deco = 0;
 
-		if ((err = iac_lex_skip_ws(p, true)))
+		if ((err = skip_separators(p)))
 			return err;
-		while (iac_lex_cur(p) == ',') {
-			p->pos++;
-			if ((err = iac_lex_skip_ws(p, true)))
-				return err;
-		}
 		if (iac_lex_cur(p) == '}') {
 			n->end_line = p->line;
 			p->pos++;
@@ -268,17 +299,8 @@ static int parse_object(struct iac_lex *p, struct iac_node *n)
 		}
 		if (iac_lex_cur(p) < 0)
 			return iac_lex_syntax(p, "unexpected end of input in an object");
-		while (iac_lex_cur(p) == '@') {	/* decorators on members */
-			if (!deco)
-				deco = p->line;
-			p->pos++;
-			while (iac_lex_id_char(iac_lex_cur(p)) || iac_lex_cur(p) == '.')
-				p->pos++;
-			if (iac_lex_cur(p) == '(' && (err = skip_group(p)))
-				return err;
-			if ((err = iac_lex_skip_ws(p, true)))
-				return err;
-		}
+		if ((err = skip_decorators(p, &deco)))	/* decorators on members */
+			return err;
 		kline = p->line;
 		if (iac_lex_cur(p) == '\'') {
 			struct iac_node *ks;
@@ -331,13 +353,8 @@ static int parse_array(struct iac_lex *p, struct iac_node *n)
 		return iac_lex_too_deep(p);
 	p->pos++;
 	for (;;) {
-		if ((err = iac_lex_skip_ws(p, true)))
+		if ((err = skip_separators(p)))
 			return err;
-		while (iac_lex_cur(p) == ',') {
-			p->pos++;
-			if ((err = iac_lex_skip_ws(p, true)))
-				return err;
-		}
 		if (iac_lex_cur(p) == ']') {
 			n->end_line = p->line;
 			p->pos++;
@@ -692,17 +709,8 @@ int iac_bicep_parse(struct iac_arena *a, const char *s, size_t len,
 			return err;
 		if (iac_lex_cur(&p) < 0)
 			break;
-		while (iac_lex_cur(&p) == '@') {
-			if (!deco)
-				deco = p.line;
-			p.pos++;
-			while (iac_lex_id_char(iac_lex_cur(&p)) || iac_lex_cur(&p) == '.')
-				p.pos++;
-			if (iac_lex_cur(&p) == '(' && (err = skip_group(&p)))
-				return err;
-			if ((err = iac_lex_skip_ws(&p, true)))
-				return err;
-		}
+		if ((err = skip_decorators(&p, &deco)))
+			return err;
 		if (!iac_lex_id_start(iac_lex_cur(&p)))
 			return iac_lex_syntax(&p, "expected a declaration");
 		if ((err = parse_decl(&p, top, &tail, deco ? deco : p.line)))
