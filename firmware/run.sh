@@ -14,8 +14,9 @@ port=${listen##*:}
 cat <<MSG
 sluice: starting on https://0.0.0.0:$port with data in $data (Ctrl-C stops it)
 Try it from another terminal:
-  git -c http.sslCAInfo=$data/tls/cert.pem clone https://localhost:$port/demo.git
+  export GIT_SSL_CAINFO=$data/tls/cert.pem
+  git clone https://localhost:$port/demo.git
   cd demo && echo 'token = ghp_...' > leak.txt && git add leak.txt && git commit -m leak
-  git -c http.sslCAInfo=$data/tls/cert.pem push     # refused, with remote: lines
+  git push     # refused, with remote: lines
 MSG
 exec "$bin" serve --config "$conf"

@@ -551,6 +551,21 @@ static void drop_findings(struct match_stream *ms)
 		/* Binary objects: block tier only (secrets.md §2). */
 		if (ms->binary && r->tier == RULE_TIER_WARN)
 			keep = false;
+		/* A generic (warn) match of a secret a specific (block) rule
+		 * already reports is the same finding twice: keep the specific
+		 * one (GITHUB_TOKEN=ghp_... is a GitHub token, not "a token"). */
+		if (keep && r->tier == RULE_TIER_WARN) {
+			size_t j;
+
+			for (j = 0; keep && j < ms->n_findings; j++) {
+				const struct finding *g = &ms->findings[j];
+
+				if (rs->rules[g->rule].tier == RULE_TIER_BLOCK &&
+				    g->offset < f->offset + f->secret_len &&
+				    f->offset < g->offset + g->secret_len)
+					keep = false;
+			}
+		}
 		if (keep && req >= 0) {
 			size_t j;
 

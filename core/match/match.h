@@ -80,8 +80,9 @@ int match_stream_init(struct match_stream *ms, const struct ruleset *rs,
 		      struct match_scratch *sc);
 /* Scans the next bytes.  0 or the stream's sticky error. */
 int match_stream_feed(struct match_stream *ms, const uint8_t *p, size_t n);
-/* End of the object: end-anchored matches, `requires` pairs, and for a
- * binary object the warn tier is dropped.  Findings stay readable until
+/* End of the object: end-anchored matches, `requires` pairs, a warn-tier
+ * finding whose secret overlaps a block-tier one is dropped (one secret,
+ * one finding), and for a binary object the warn tier is dropped.  Findings stay readable until
  * match_stream_release(). */
 int match_stream_finish(struct match_stream *ms);
 void match_stream_release(struct match_stream *ms);
