@@ -529,8 +529,17 @@ int rulectl_main(int argc, char **argv)
 			printf("pack:\n  id: export\n  version: %llu\nrules:\n",
 			       (unsigned long long)gen);
 		for (i = 0; i < ruleset_count(rs); i++) {
-			if (patterns)
-				printf("%s\n", ruleset_rule(rs, i)->pattern);
+			if (patterns) {
+				const struct secret_rule *r = ruleset_rule(rs, i);
+
+				/* Flags are fields in our packs; other tools read
+				 * them as inline modifiers. */
+				printf("%s%s%s%s%s%s\n", r->flags ? "(?" : "",
+				       r->flags & RULE_FLAG_CASELESS ? "i" : "",
+				       r->flags & RULE_FLAG_DOTALL ? "s" : "",
+				       r->flags & RULE_FLAG_MULTILINE ? "m" : "",
+				       r->flags ? ")" : "", r->pattern);
+			}
 			else
 				export_rule(stdout, ruleset_rule(rs, i));
 		}

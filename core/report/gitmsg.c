@@ -227,10 +227,16 @@ int gitmsg_warnings(struct buf *out, const struct push_finding *f, size_t nf,
 			   shown == 1 ? "" : "s");
 	if (!err && note)
 		err = line(out, "warning: sluice: %s", note);
-	for (i = 0, shown = 0; !err && i < nf && shown < o->max_findings; i++) {
-		if (f[i].action < ACTION_WARN && f[i].status != PF_BYPASSED)
-			continue;
-		err = finding_block(out, ++shown, &f[i]);
+	{
+		size_t total = shown;
+
+		for (i = 0, shown = 0; !err && i < nf && shown < o->max_findings; i++) {
+			if (f[i].action < ACTION_WARN && f[i].status != PF_BYPASSED)
+				continue;
+			err = finding_block(out, ++shown, &f[i]);
+		}
+		if (!err && total > shown)
+			err = line(out, "... and %zu more", total - shown);
 	}
 	if (!err && o->incident)
 		err = line(out, "incident %s", o->incident);

@@ -47,6 +47,13 @@ bool policy_may_bypass(const struct policy *p, const char *user)
 		const char *e = strchr(s, ',');
 		size_t l = e ? (size_t)(e - s) : strlen(s);
 
+		/* "users:alice, bob": blanks around names are not part of them */
+		while (l && (*s == ' ' || *s == '\t')) {
+			s++;
+			l--;
+		}
+		while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+			l--;
 		if (l == ul && memcmp(s, user, l) == 0)
 			return true;
 		if (!e)
