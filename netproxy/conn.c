@@ -583,7 +583,7 @@ static unsigned response_status(const struct http1_head *h, char *reason_buf, si
 
 	snprintf(reason_buf, cap, "%s", h->reason ? h->reason : "");
 	if (st && st->value_len >= 3) {
-		status = (unsigned)atoi(st->value);
+		status = (unsigned)strtoul(st->value, NULL, 10);
 		snprintf(reason_buf, cap, "%s", st->value_len > 4 ? st->value + 4 : "");
 	}
 	if (status < 100 || status > 599)
