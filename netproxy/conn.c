@@ -484,13 +484,13 @@ static int open_upstream(struct conn *c, long long body_len, const char *encodin
 				continue;
 			buf_printf(&head, "%s: %s\r\n", h->headers[i].name, h->headers[i].value);
 		}
-		if (identity_only)
+		if (identity_only) {
 			buf_append_str(&head, "Accept-Encoding: identity\r\n");
-		else if ((dup_field(h, "Accept-Encoding") != NULL)) {
-			char *ae = dup_field(h, "Accept-Encoding");
+		} else {
+			const struct http1_header *ae = http1_header_find(h, "Accept-Encoding", NULL);
 
-			buf_printf(&head, "Accept-Encoding: %s\r\n", ae);
-			xfree(ae);
+			if (ae)
+				buf_printf(&head, "Accept-Encoding: %s\r\n", ae->value);
 		}
 		if (encoding)
 			buf_printf(&head, "Content-Encoding: %s\r\n", encoding);

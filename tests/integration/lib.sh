@@ -30,7 +30,22 @@ fail() {
 	exit 1
 }
 ok() { echo "ok: $*"; PASS=$((PASS + 1)); }
-done_tests() { echo "$PASS passed, 0 failed"; }
+# Stops every sluice this scenario started (SIGTERM: a clean shutdown) and
+# fails when a sanitizer build reported anything (leaks show at exit).
+done_tests() {
+	local p
+	for p in "${PIDS[@]:-}"; do
+		if [ -n "$p" ] && grep -qa "sluice" "/proc/$p/cmdline" 2>/dev/null; then
+			kill -TERM "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		fi
+	done
+	if grep -qsE "(Address|Leak|UndefinedBehavior)Sanitizer" "$WORK"/sluice*.log; then
+		grep -hsE -A12 "(Address|Leak|UndefinedBehavior)Sanitizer" "$WORK"/sluice*.log | head -40
+		fail "sanitizer report from sluice serve"
+	fi
+	echo "$PASS passed, 0 failed"
+}
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
