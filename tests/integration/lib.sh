@@ -51,9 +51,9 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-wait_port() {
+wait_port() {	# wait_port PORT [TENTHS]: up to TENTHS tenths of a second (default 100)
 	local port=$1 i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 "${2:-100}"); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
 		sleep 0.1
 	done
@@ -100,7 +100,9 @@ start_sluice() {
 	"$BIN" serve --data "$DATA" --listen "127.0.0.1:$SL_PORT" "$@" > "$WORK/sluice.log" 2>&1 &
 	SL_PID=$!
 	PIDS+=($SL_PID)
-	wait_port "$SL_PORT" || fail "sluice serve did not start: $(cat "$WORK/sluice.log")"
+	# A first start imports and checks every bundled rule: slow in a
+	# sanitizer build, so allow a minute.
+	wait_port "$SL_PORT" 600 || fail "sluice serve did not start: $(cat "$WORK/sluice.log")"
 	export GIT_SSL_CAINFO="$DATA/tls/cert.pem"
 	GATE="https://localhost:$SL_PORT"
 }

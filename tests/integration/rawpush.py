@@ -92,6 +92,10 @@ if mode == "abort":
     sys.exit(0)
 with open(sys.argv[5]) as f:   # blocks until the test writes a line
     f.readline()
+# A real pause after the cue as well: the test may write the cue before this
+# process reaches the FIFO, and the time-budget scenario needs the gap.
+import time
+time.sleep(1.2)
 for i in range(half, len(body), 16384):
     chunk(body[i:i + 16384])
 conn.sendall(b"0\r\n\r\n")
