@@ -89,7 +89,7 @@ packages=(
 	# libraries of /usr/bin/sluice
 	libc6 libstdc++6 libgcc-s1 "$regex_pkg" libpcre2-8-0 zlib1g libyaml-0-2
 	liblmdb0 libmbedtls14 libmbedx509-1 libmbedcrypto7 libevent-2.1-7
-	libevent-pthreads-2.1-7 libsystemd0
+	libevent-pthreads-2.1-7 libsystemd0 libssl3
 	# the embedded backend runs `git http-backend`; CAs for https upstreams
 	git ca-certificates
 )
