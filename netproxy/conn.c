@@ -619,42 +619,31 @@ static void send_response_head(struct conn *c, long long body_len)
 	c->response_started = true;
 }
 
-/* Whether the upstream advertised push-options, per repository, learnt
- * from the advertisement that precedes every push.  Bounded table; an
- * unknown repository counts as "not supported". */
-#define PUSHOPT_CACHE 256
-static struct {
-	char repo[128];
-	bool supported;
-} pushopt_cache[PUSHOPT_CACHE];
-static unsigned pushopt_next;
-static pthread_mutex_t pushopt_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void pushopt_remember(const char *repo, bool supported)
+static void pushopt_remember(struct server *srv, const char *repo, bool supported)
 {
 	unsigned i;
 
-	pthread_mutex_lock(&pushopt_lock);
+	pthread_mutex_lock(&srv->pushopt_lock);
 	for (i = 0; i < PUSHOPT_CACHE; i++)
-		if (strcmp(pushopt_cache[i].repo, repo) == 0)
+		if (strcmp(srv->pushopt[i].repo, repo) == 0)
 			break;
 	if (i == PUSHOPT_CACHE)
-		i = pushopt_next++ % PUSHOPT_CACHE;
-	snprintf(pushopt_cache[i].repo, sizeof(pushopt_cache[i].repo), "%.127s", repo);
-	pushopt_cache[i].supported = supported;
-	pthread_mutex_unlock(&pushopt_lock);
+		i = srv->pushopt_next++ % PUSHOPT_CACHE;
+	snprintf(srv->pushopt[i].repo, sizeof(srv->pushopt[i].repo), "%.127s", repo);
+	srv->pushopt[i].supported = supported;
+	pthread_mutex_unlock(&srv->pushopt_lock);
 }
 
-static bool pushopt_supported(const char *repo)
+static bool pushopt_supported(struct server *srv, const char *repo)
 {
 	bool yes = false;
 	unsigned i;
 
-	pthread_mutex_lock(&pushopt_lock);
+	pthread_mutex_lock(&srv->pushopt_lock);
 	for (i = 0; i < PUSHOPT_CACHE; i++)
-		if (pushopt_cache[i].repo[0] && strcmp(pushopt_cache[i].repo, repo) == 0)
-			yes = pushopt_cache[i].supported;
-	pthread_mutex_unlock(&pushopt_lock);
+		if (srv->pushopt[i].repo[0] && strcmp(srv->pushopt[i].repo, repo) == 0)
+			yes = srv->pushopt[i].supported;
+	pthread_mutex_unlock(&srv->pushopt_lock);
 	return yes;
 }
 
@@ -678,7 +667,7 @@ static void rewrite_advert(struct conn *c)
 	if (c->status == 200)
 		err = advert_rewrite(c->collected.data, c->collected.len, flags, &out, &consumed, &info);
 	if (!err) {
-		pushopt_remember(repo, info.had_push_options);
+		pushopt_remember(c->srv, repo, info.had_push_options);
 		buf_append(&out, c->collected.data + consumed, c->collected.len - consumed);
 	} else {
 		/* Not an advertisement we understand (an error page, a dumb
@@ -978,18 +967,17 @@ static void gate_forward_pack(struct conn *c, const uint8_t *p, size_t n)
 	}
 }
 
-/* Our own options (sluice.bypass, sluice.note) are consumed here; all
- * options and the capability are removed when the upstream does not
- * support push-options (sluice offered it on its behalf). */
+/* The gate reads the options (sluice.bypass, sluice.note) itself; the
+ * options and the capability are removed before forwarding when the
+ * upstream did not advertise push-options (sluice offered it on its
+ * behalf); otherwise they go through for the upstream's hooks. */
 static void decide_strip(struct conn *c)
 {
 	char repo[512];
-	size_t n;
 
-	push_session_options(c->push, &n);
 	repo_of(c->path, repo, sizeof(repo));
-	c->strip_options = push_session_has_cap(c->push, "push-options") && !pushopt_supported(repo);
-	UNUSED(n);
+	c->strip_options = push_session_has_cap(c->push, "push-options") &&
+			   !pushopt_supported(c->srv, repo);
 }
 
 /* Stream mode: once the command block is known, open the upstream and

@@ -226,6 +226,7 @@ int cmd_serve_main(int argc, char **argv)
 		return 2;
 	buf_init(&msg, 1 << 20);
 	pthread_mutex_init(&srv->budget_lock, NULL);
+	pthread_mutex_init(&srv->pushopt_lock, NULL);
 	config_default(&srv->cfg);
 	if (geteuid() != 0)
 		snprintf(srv->cfg.data, sizeof(srv->cfg.data), "%s", rulectl_default_data_dir());

@@ -30,6 +30,15 @@ int upstream_target_parse(const char *url, const char *repos_dir, struct upstrea
 
 struct audit_log;
 
+/* Whether the upstream advertised push-options, per repository, learnt
+ * from the advertisement that precedes every push (bounded; an unknown
+ * repository counts as "not supported"). */
+#define PUSHOPT_CACHE 256
+struct pushopt_entry {
+	char repo[128];
+	bool supported;
+};
+
 struct server {
 	struct sluice_config cfg;		/* parsed config */
 	struct upstream_target up;		/* where requests go */
@@ -39,6 +48,9 @@ struct server {
 	struct audit_log *audit;		/* DATA/audit.jsonl + syslog */
 	char spool_dir[1100];			/* DATA/spool */
 	volatile int stopping;			/* set once, by the main thread */
+	pthread_mutex_t pushopt_lock;		/* guards pushopt, pushopt_next */
+	struct pushopt_entry pushopt[PUSHOPT_CACHE];
+	unsigned pushopt_next;			/* round-robin replacement */
 	pthread_mutex_t budget_lock;		/* guards push_memory_used */
 	uint64_t push_memory_used;		/* base cache bytes reserved */
 };

@@ -48,6 +48,9 @@ struct packscan {
 	struct packscan_stats stats;
 };
 
+/* Bytes of a blob looked at before deciding whether to keep it whole. */
+#define IAC_SNIFF_BYTES 16384u
+
 /* The first non-blank line that is not a comment ('#' or '//'). */
 static const uint8_t *first_code_line(const uint8_t *p, size_t n, size_t *len)
 {
@@ -129,8 +132,17 @@ static int on_data(void *ctx, const struct pack_object_info *info, const uint8_t
 		return pack_attrib_object_data(ps->attrib, info, p, n);
 	if (!ps->in_blob)
 		return 0;
-	if (ps->iac_keep && buf_append(&ps->iac_buf, p, n) != 0)
-		ps->iac_keep = false;
+	if (ps->iac_keep) {
+		size_t before = ps->iac_buf.len;
+
+		if (buf_append(&ps->iac_buf, p, n) != 0)
+			ps->iac_keep = false;
+		/* Decide from the first bytes, so that blobs which are not IaC
+		 * (nearly all of them) are not copied whole. */
+		else if (before < IAC_SNIFF_BYTES && ps->iac_buf.len >= IAC_SNIFF_BYTES &&
+			 !iac_maybe(ps->iac_buf.data, ps->iac_buf.len))
+			ps->iac_keep = false;
+	}
 	return match_stream_feed(&ps->ms, p, n);
 }
 
