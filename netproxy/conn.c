@@ -1277,14 +1277,13 @@ static void start_request(struct conn *c)
 				     "only one gzip or deflate content coding is supported on pushes");
 			return;
 		}
-	} else if (c->srv->up.cgi) {
-		err = open_upstream(c, c->req_framing == HTTP1_BODY_LENGTH ? (long long)c->req_left
-				    : c->req_framing == HTTP1_BODY_NONE ? 0 : -1, c->cenc,
-				    c->route == ROUTE_ADVERT);
 	} else {
-		err = open_upstream(c, c->req_framing == HTTP1_BODY_LENGTH ? (long long)c->req_left
-				    : c->req_framing == HTTP1_BODY_NONE ? 0 : -1, c->cenc,
-				    c->route == ROUTE_ADVERT);
+		/* Pass-through keeps the client's length; a chunked body goes
+		 * upstream chunked (-1). */
+		long long len = c->req_framing == HTTP1_BODY_LENGTH ? (long long)c->req_left
+				: c->req_framing == HTTP1_BODY_NONE ? 0 : -1;
+
+		err = open_upstream(c, len, c->cenc, c->route == ROUTE_ADVERT);
 	}
 	if (err) {
 		char text[512];
