@@ -717,14 +717,29 @@ static int resp_body_bytes(void *arg, const uint8_t *p, size_t n)
 	return endpoint_write(c->cl, p, n);
 }
 
+/* The first contiguous piece of an input buffer, at most max bytes.
+ * Every parser here is push-fed and gives the same result however its
+ * input is cut, so pieces are taken as they lie instead of being copied
+ * together with evbuffer_pullup (a copy of every byte of a push). */
+static const uint8_t *first_piece(struct evbuffer *in, size_t max, size_t *n)
+{
+	struct evbuffer_iovec v;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0) {
+		*n = 0;
+		return NULL;
+	}
+	*n = MIN(v.iov_len, max);
+	return v.iov_base;
+}
+
 static void process_upstream(struct conn *c)
 {
 	struct evbuffer *in = c->up->in;
 
 	while (!c->dead && !c->resp_done && evbuffer_get_length(in) > 0) {
-		size_t avail = evbuffer_get_length(in);
-		size_t n = MIN(avail, (size_t)CONN_IN_CAP);
-		const uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
+		size_t n;
+		const uint8_t *p = first_piece(in, CONN_IN_CAP, &n);
 
 		if (!c->resp_head_done) {
 			struct dec_result r = http1_decoder.feed(&c->resp, p, n, NULL);
@@ -1323,8 +1338,8 @@ static void process_body(struct conn *c)
 	struct evbuffer *in = c->cl->in;
 
 	while (!c->dead && c->st == CS_BODY && !c->req_done && evbuffer_get_length(in) > 0) {
-		size_t n = MIN(evbuffer_get_length(in), (size_t)CONN_IN_CAP);
-		const uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
+		size_t n;
+		const uint8_t *p = first_piece(in, CONN_IN_CAP, &n);
 		int err = 0;
 
 		if (c->req_framing == HTTP1_BODY_LENGTH) {
@@ -1404,8 +1419,8 @@ static void process_client(struct conn *c)
 	struct evbuffer *in = c->cl->in;
 
 	while (!c->dead && c->st == CS_HEAD && evbuffer_get_length(in) > 0) {
-		size_t n = MIN(evbuffer_get_length(in), (size_t)LIMIT_HTTP_HEAD_BYTES + 4);
-		const uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
+		size_t n;
+		const uint8_t *p = first_piece(in, LIMIT_HTTP_HEAD_BYTES + 4, &n);
 		struct dec_result r = http1_decoder.feed(&c->reqp, p, n, NULL);
 
 		if (r.status == DEC_ERR) {
