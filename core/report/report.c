@@ -503,15 +503,6 @@ static int write_json(const struct report *r, struct buf *b)
 	return err ? err : buf_append_str(b, "]}}\n");
 }
 
-static void text_sanitize(char *dst, size_t cap, const char *s)
-{
-	size_t o = 0;
-
-	for (; *s && o + 1 < cap; s++)
-		dst[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-	dst[o] = '\0';
-}
-
 static int write_text(const struct report *r, struct buf *b, bool colour)
 {
 	const char *red = colour ? "\033[1;31m" : "", *yel = colour ? "\033[1;33m" : "";
@@ -527,7 +518,7 @@ static int write_text(const struct report *r, struct buf *b, bool colour)
 		char path[1024], fp[17], commit[24];
 
 		entry_meta(r, e, &m);
-		text_sanitize(path, sizeof(path), e->path);
+		copy_printable(path, sizeof(path), e->path);
 		snprintf(commit, sizeof(commit), "%s%.12s", e->commit[0] ? "  commit " : "", e->commit);
 		if (!last || strcmp(last, e->path) != 0) {
 			err = buf_printf(b, "%s%s%s\n", bold, path, off);
