@@ -364,16 +364,9 @@ static int read_rules(struct rules_store *st, MDB_txn *txn, uint64_t gen,
 	k.mv_size = 8;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
 	while (rc == 0 && k.mv_size > 8 && memcmp(k.mv_data, g, 8) == 0) {
-		if (cnt == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct secret_rule *nr = xrealloc(rules, nc * sizeof(*nr));
-
-			if (!nr) {
-				err = ERR_NOMEM;
-				break;
-			}
-			rules = nr;
-			cap = nc;
+		if (array_reserve(&rules, &cap, cnt, sizeof(*rules), 64) != 0) {
+			err = ERR_NOMEM;
+			break;
 		}
 		if (v.mv_size > RULE_RECORD_MAX || deserialize_rule(v.mv_data, v.mv_size, &rules[cnt])) {
 			err = ERR_STORE;

@@ -110,6 +110,27 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int array_reserve(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	void **p = arr;
+	size_t nc, bytes;
+	void *np;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? *cap : first;
+	if (*cap && !size_mul(*cap, 2, &nc))
+		return ERR_OVERFLOW;
+	if (!size_mul(nc, elem, &bytes))
+		return ERR_OVERFLOW;
+	np = xrealloc(*p, bytes);
+	if (!np)
+		return ERR_NOMEM;
+	*p = np;
+	*cap = nc;
+	return 0;
+}
+
 int buf_read_file(struct buf *b, const char *path)
 {
 	uint8_t tmp[65536];

@@ -44,6 +44,12 @@ void buf_consume(struct buf *b, size_t n);
 /* Empties the buffer without freeing. */
 static inline void buf_reset(struct buf *b) { b->len = 0; }
 
+/* Makes room for one more element in a growable array: when n == *cap,
+ * doubles *cap (or sets it to first) and reallocates *arr.  arr is the
+ * address of the array pointer.  0 or ERR_NOMEM (ERR_OVERFLOW when the
+ * size would not fit); on error *arr and *cap are unchanged. */
+int array_reserve(void *arr, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* Overflow-checked size arithmetic: return false on overflow. */
 static inline bool size_add(size_t a, size_t b, size_t *out)
 {

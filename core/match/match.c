@@ -398,15 +398,9 @@ static int add_finding(struct match_stream *ms, uint32_t rule, uint64_t start,
 		ms->findings_over_limit++;
 		return 0;
 	}
-	if (ms->n_findings == ms->cap_findings) {
-		size_t cap = ms->cap_findings ? ms->cap_findings * 2 : 8;
-		struct finding *nf = xrealloc(ms->findings, cap * sizeof(*nf));
-
-		if (!nf)
-			return ERR_NOMEM;
-		ms->findings = nf;
-		ms->cap_findings = cap;
-	}
+	if (array_reserve(&ms->findings, &ms->cap_findings, ms->n_findings,
+			  sizeof(*ms->findings), 8) != 0)
+		return ERR_NOMEM;
 	ms->last_of_rule[rule] = (int32_t)ms->n_findings;
 	ms->findings[ms->n_findings++] = f;
 	ms->n_line_pending += f.line_pending;

@@ -163,16 +163,10 @@ static int on_end(void *ctx, const struct pack_object_info *info)
 	ps->stats.binary_blobs += ps->ms.binary;
 	ps->stats.findings_over_limit += ps->ms.findings_over_limit;
 	if (!err && ps->ms.n_findings) {
-		if (ps->n_pending == ps->cap_pending) {
-			size_t cap = ps->cap_pending ? ps->cap_pending * 2 : 16;
-			struct pending_blob *np = xrealloc(ps->pending, cap * sizeof(*np));
-
-			if (!np) {
-				match_stream_release(&ps->ms);
-				return ERR_NOMEM;
-			}
-			ps->pending = np;
-			ps->cap_pending = cap;
+		if (array_reserve(&ps->pending, &ps->cap_pending, ps->n_pending,
+				  sizeof(*ps->pending), 16) != 0) {
+			match_stream_release(&ps->ms);
+			return ERR_NOMEM;
 		}
 		pb = &ps->pending[ps->n_pending++];
 		memset(pb, 0, sizeof(*pb));
@@ -183,18 +177,13 @@ static int on_end(void *ctx, const struct pack_object_info *info)
 		ps->ms.n_findings = 0;
 	}
 	if (!err && ps->iac_keep && !ps->ms.binary && iac_maybe(ps->iac_buf.data, ps->iac_buf.len)) {
-		struct iac_candidate *c = NULL;
+		struct iac_candidate *c;
 
 		if (ps->iac_kept_bytes + ps->iac_buf.len > LIMIT_IAC_KEPT_BYTES) {
 			ps->stats.iac_not_evaluated++;
-		} else if (ps->n_iac == ps->cap_iac &&
-			   !(c = xrealloc(ps->iac, (ps->cap_iac ? ps->cap_iac * 2 : 8) * sizeof(*c)))) {
+		} else if (array_reserve(&ps->iac, &ps->cap_iac, ps->n_iac, sizeof(*ps->iac), 8) != 0) {
 			err = ERR_NOMEM;
 		} else {
-			if (ps->n_iac == ps->cap_iac) {
-				ps->iac = c;
-				ps->cap_iac = ps->cap_iac ? ps->cap_iac * 2 : 8;
-			}
 			c = &ps->iac[ps->n_iac];
 			memset(c, 0, sizeof(*c));
 			c->oid = info->oid;

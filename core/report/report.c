@@ -42,15 +42,8 @@ int report_add(struct report *r, const char *path, const char *commit_hex,
 		r->dropped++;
 		return 0;
 	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct report_entry *ne = xrealloc(r->entries, cap * sizeof(*ne));
-
-		if (!ne)
-			return ERR_NOMEM;
-		r->entries = ne;
-		r->cap = cap;
-	}
+	if (array_reserve(&r->entries, &r->cap, r->n, sizeof(*r->entries), 64) != 0)
+		return ERR_NOMEM;
 	e = &r->entries[r->n];
 	memset(e, 0, sizeof(*e));
 	e->path = xstrdup(path);
