@@ -42,6 +42,13 @@ static enum verdict_action reason_action(const struct policy *p, enum verdict_re
 	return p->limits;
 }
 
+static enum verdict_reason finding_reason(const struct push_finding *f)
+{
+	if (f->kind == PF_IAC)
+		return VR_IAC_FINDING;
+	return f->action == ACTION_REJECT ? VR_SECRET_FOUND : VR_SECRET_WARN;
+}
+
 void gate_decide(const struct gate_context *gc, struct push_session *ps,
 		 struct gate_decision *d)
 {
@@ -52,6 +59,7 @@ void gate_decide(const struct gate_context *gc, struct push_session *ps,
 	enum verdict_action action = ACTION_ALLOW;
 	struct audit_record rec;
 	uint64_t objects = 0, bytes = 0;
+	const struct push_finding *worst = NULL;
 	bool want_bypass = false;
 
 	memset(d, 0, sizeof(*d));
@@ -81,17 +89,15 @@ void gate_decide(const struct gate_context *gc, struct push_session *ps,
 			continue;
 		}
 		action = verdict_max(action, f[i].action);
-		if (f[i].action >= ACTION_WARN && d->reason == VR__COUNT)
-			d->reason = f[i].kind == PF_IAC ? VR_IAC_FINDING :
-				    f[i].action == ACTION_REJECT ? VR_SECRET_FOUND : VR_SECRET_WARN;
+		if (f[i].action >= ACTION_WARN && (!worst || f[i].action > worst->action))
+			worst = &f[i];
 	}
-	if (d->reason != VR__COUNT && d->reason != VR_SECRET_FOUND && d->reason != VR_SECRET_WARN &&
-	    d->reason != VR_IAC_FINDING)
+	if (d->reason != VR__COUNT)
 		action = verdict_max(action, reason_action(p, d->reason));
-	/* Secret reasons may have been set by an IaC finding first. */
-	for (i = 0; i < nf; i++)
-		if (f[i].status == PF_OPEN && f[i].action == ACTION_REJECT)
-			d->reason = f[i].kind == PF_IAC ? VR_IAC_FINDING : VR_SECRET_FOUND;
+	/* The reason shown: a refusing finding's, else what stopped the scan,
+	 * else a warning finding's. */
+	if (worst && (worst->action == ACTION_REJECT || d->reason == VR__COUNT))
+		d->reason = finding_reason(worst);
 	if (gc->verdict_ms > (double)gc->srv->cfg.verdict_deadline_ms) {
 		d->budget_exceeded = true;
 		if (d->reason == VR__COUNT || action < ACTION_REJECT)
