@@ -31,6 +31,9 @@ struct push_session {
 	size_t n_options;
 	size_t prefix_len;			/* command block bytes */
 	uint64_t total;				/* body bytes fed */
+	uint64_t forwardable;			/* body bytes judged as part of
+						 * the request: command block and
+						 * pack bytes the parser accepted */
 	struct packscan *pack;
 	bool pack_done;				/* trailer verified */
 	struct push_finding *findings;
@@ -199,6 +202,8 @@ int push_session_feed(struct push_session *ps, const uint8_t *p, size_t n)
 		case PHASE_COMMANDS:
 			r = dec_receive_pack.feed(&ps->rp, p, n, NULL);
 			ps->prefix_len += r.consumed;
+			if (r.status != DEC_ERR)
+				ps->forwardable += r.consumed;
 			p += r.consumed;
 			n -= r.consumed;
 			if (r.status == DEC_ERR) {
@@ -215,6 +220,8 @@ int push_session_feed(struct push_session *ps, const uint8_t *p, size_t n)
 			break;
 		case PHASE_PACK:
 			r = packscan_feed(ps->pack, p, n);
+			if (r.status != DEC_ERR)
+				ps->forwardable += r.consumed;
 			p += r.consumed;
 			n -= r.consumed;
 			if (r.status == DEC_ERR) {
@@ -228,8 +235,12 @@ int push_session_feed(struct push_session *ps, const uint8_t *p, size_t n)
 			break;
 		case PHASE_AFTER:
 			/* Bytes after the pack, or after a command block that
-			 * announced none: not something git sends. */
-			fail(ps, VR_PARSE_UNKNOWN, "bytes after the end of the push request");
+			 * announced none: not something git sends, and
+			 * receive-pack would ignore them, so a gate that held
+			 * "the last bytes" would hold these instead of the
+			 * trailer. */
+			fail(ps, VR_TRAILING_BYTES, ps->pack_done ? "bytes after the pack trailer"
+				 : "bytes after a command block that announced no pack");
 			return 0;
 		case PHASE_FAILED:
 			return 0;
@@ -384,6 +395,16 @@ bool push_session_commands_ready(const struct push_session *ps)
 size_t push_session_prefix_len(const struct push_session *ps)
 {
 	return ps->prefix_len;
+}
+
+uint64_t push_session_forwardable(const struct push_session *ps)
+{
+	return ps->forwardable;
+}
+
+bool push_session_request_complete(const struct push_session *ps)
+{
+	return ps->phase == PHASE_AFTER;
 }
 
 int push_session_forward_prefix(const struct push_session *ps, bool strip_options,

@@ -51,6 +51,16 @@ void push_session_stop(struct push_session *ps, enum verdict_reason r, const cha
 bool push_session_commands_ready(const struct push_session *ps);
 /* Body bytes that belong to the command block (before "PACK"). */
 size_t push_session_prefix_len(const struct push_session *ps);
+/* Body bytes, counted from the start, that belong to the request as
+ * the gate parsed it: the command block and the pack bytes the parser
+ * accepted, up to and including the trailer.  It stops growing at the
+ * first byte the session refuses (bytes after the trailer, a corrupt
+ * pack), so a caller that forwards only this many bytes never lets the
+ * upstream read a byte the gate did not judge. */
+uint64_t push_session_forwardable(const struct push_session *ps);
+/* The request ended where git's would: after the pack trailer, or after
+ * the command block of a delete-only push or the probe. */
+bool push_session_request_complete(const struct push_session *ps);
 /* The command block to forward upstream: unchanged, or with the
  * push-options capability and the option pkts removed (when sluice
  * injected push-options and the upstream does not support them). */

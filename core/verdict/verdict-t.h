@@ -22,6 +22,8 @@ enum verdict_action {
 	X(LIMIT_OBJECT_SIZE, ACTION_REJECT, "an object is larger than the limit") \
 	X(LIMIT_DEPTH,       ACTION_REJECT, "delta chain deeper than the limit") \
 	X(LIMIT_EXPANSION,   ACTION_REJECT, "decompressed size above the limit") \
+	X(LIMIT_AMPLIFICATION, ACTION_REJECT, "the pack expands to more than its size allows") \
+	X(LIMIT_MEMORY,      ACTION_REJECT, "the gate has no memory left for this push; try again shortly") \
 	X(LIMIT_SPOOL,       ACTION_REJECT, "pack larger than the spool limit") \
 	X(LIMIT_COMMANDS,    ACTION_REJECT, "command block above the limit") \
 	X(LIMIT_FINDINGS,    ACTION_REJECT, "more findings than can be listed") \
@@ -30,6 +32,9 @@ enum verdict_action {
 	X(PACK_CORRUPT,      ACTION_REJECT, "pack is corrupt") \
 	X(THIN_BASE_MISSING, ACTION_REJECT, "delta base missing from the pack (thin pack)") \
 	X(PARSE_UNKNOWN,     ACTION_REJECT, "push request could not be parsed") \
+	X(TRAILING_BYTES,    ACTION_REJECT, "bytes after the end of the pack") \
+	X(CLIENT_TOO_SLOW,   ACTION_REJECT, "the request was sent slower than the minimum rate") \
+	X(AUDIT_FAILED,      ACTION_REJECT, "the audit record could not be written") \
 	X(SIGNED_PUSH,       ACTION_REJECT, "signed pushes are not supported by the gate") \
 	X(INTERNAL,          ACTION_REJECT, "internal error in the gate")
 
