@@ -69,9 +69,6 @@ int cgi_spawn(const struct cgi_request *req, pid_t *pid, int *stdin_fd, int *std
 	env_add(&env, "REMOTE_USER", req->remote_user);
 	env_add(&env, "GIT_PROJECT_ROOT", req->project_root);
 	env_add(&env, "GIT_HTTP_EXPORT_ALL", "1");
-	env_add(&env, "GIT_CONFIG_COUNT", "1");
-	env_add(&env, "GIT_CONFIG_KEY_0", "http.receivepack");
-	env_add(&env, "GIT_CONFIG_VALUE_0", "true");
 	env_add(&env, "PATH", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
 	env_add(&env, "HOME", req->project_root);
 

@@ -4,8 +4,15 @@
  *
  * The child gets the request as CGI meta-variables, its body on stdin and
  * writes a CGI response (header fields, blank line, body to EOF) on
- * stdout.  http.receivepack is enabled through GIT_CONFIG_* variables so
- * pushes work without REMOTE_USER.  The child's stderr goes to ours.
+ * stdout.  The child's stderr goes to ours.
+ *
+ * Who may push is git http-backend's own rule: receive-pack is enabled
+ * when REMOTE_USER is set, unless the repository's config says
+ * `http.receivepack false` (and enabled for anyone when it says true).
+ * So remote_user must be a user verified by the gate (auth.h), never a
+ * name the client merely claimed; conn.c also answers an unverified
+ * push with 401 before any child runs, which covers repositories that
+ * say `http.receivepack true`.
  */
 #ifndef SLUICE_NETPROXY_CGI_H
 #define SLUICE_NETPROXY_CGI_H
@@ -23,7 +30,7 @@ struct cgi_request {
 	const char *content_encoding;	/* or NULL */
 	const char *git_protocol;	/* Git-Protocol header, or NULL */
 	const char *remote_addr;	/* client address */
-	const char *remote_user;	/* HTTP Basic user, or NULL */
+	const char *remote_user;	/* verified user (auth.h), or NULL */
 	const char *project_root;	/* DATA/repos */
 };
 

@@ -4,6 +4,7 @@
 #include "core/base/api.h"
 #include "core/base/buf.h"
 #include "core/base/err.h"
+#include "core/base/limits.h"
 #include "core/verdict/verdict.h"
 #include "netproxy/config.h"
 
@@ -49,8 +50,17 @@ static const struct cfg_row rows[] = {
 	UINT(max_connections, 1, 100000, "1024", "connections per worker"),
 	UINT(idle_timeout_ms, 1000, 3600000, "120000", "idle connections are closed after this"),
 	UINT(max_findings_shown, 1, 100, "10", "findings listed in remote: lines"),
-	U64(push_memory, 16ull << 20, 1ull << 40, "1073741824",
-	    "delta base cache bytes shared by all pushes in flight"),
+	U64(push_memory, 16ull << 20, 1ull << 40, STRINGIFY(LIMIT_PUSH_MEMORY_DEFAULT),
+	    "working memory shared by all pushes in flight (delta bases and results, held bodies)"),
+	UINT(scan_threads, 0, 64, "0", "threads scanning pushes off the event loops; 0: one per CPU"),
+	UINT(handshake_timeout_ms, 500, 600000, STRINGIFY(LIMIT_TLS_HANDSHAKE_MS),
+	     "a TLS handshake must finish within this"),
+	UINT(request_head_timeout_ms, 500, 600000, STRINGIFY(LIMIT_REQUEST_HEAD_MS),
+	     "a request head must arrive whole within this (from connect or the previous reply)"),
+	UINT(min_body_rate, 0, 1u << 30, STRINGIFY(LIMIT_BODY_RATE_MIN),
+	     "bytes per second a request body must keep up, measured per window; 0: off"),
+	UINT(body_rate_window_ms, 1000, 600000, STRINGIFY(LIMIT_BODY_RATE_WINDOW_MS),
+	     "window over which min_body_rate is measured"),
 };
 
 /* iac_<severity> keys, in enum rule_severity order. */

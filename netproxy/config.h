@@ -42,8 +42,13 @@ struct sluice_config {
 	unsigned max_connections;	/* per worker */
 	unsigned idle_timeout_ms;	/* idle connections are closed */
 	unsigned max_findings_shown;	/* remote: findings per push */
-	uint64_t push_memory;		/* delta base caches of all pushes in
+	uint64_t push_memory;		/* working memory of all pushes in
 					 * flight together (bytes) */
+	unsigned scan_threads;		/* 0 = one per online CPU */
+	unsigned handshake_timeout_ms;	/* TLS handshake deadline */
+	unsigned request_head_timeout_ms;	/* whole request head deadline */
+	unsigned min_body_rate;		/* bytes/s per window; 0 = off */
+	unsigned body_rate_window_ms;
 	struct policy policy;		/* default policy */
 	struct repo_policy *repos;	/* overrides, owned */
 	size_t n_repos;

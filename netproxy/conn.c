@@ -28,9 +28,11 @@
 #include "core/decode/receive_pack.h"
 #include "core/push/push.h"
 #include "core/verdict/verdict.h"
+#include "netproxy/auth.h"
 #include "netproxy/cgi.h"
 #include "netproxy/endpoint.h"
 #include "netproxy/gate.h"
+#include "netproxy/scanpool.h"
 #include "netproxy/server.h"
 
 #include <arpa/inet.h>
@@ -42,6 +44,8 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <strings.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,11 +66,14 @@
 #define CONN_PUSH_REPLY_MAX (16u * 1024 * 1024)
 /* Decoded bytes of a push held whole (small Content-Length bodies). */
 #define CONN_HOLD_DECODED_MAX (64u * 1024 * 1024)
-/* Smallest delta base cache a push gets when the shared budget
- * (push_memory) is spent: it still works, re-inflating more. */
-#define CONN_MIN_BASE_CACHE (4u * 1024 * 1024)
 /* Held back at the end of a streamed pack: the longest trailer. */
 #define CONN_TRAILER_HOLD 32u
+/* Transfer-decoded push body taken from the client while the previous
+ * batch is being scanned; the client waits beyond it. */
+#define CONN_SCAN_BATCH (1024u * 1024)
+/* Job error: the gzip content coding failed (corrupt, or over its
+ * expansion limit); not a code of core/base/err-t.h. */
+#define GATE_ERR_GZIP (-1)
 
 enum conn_state {
 	CS_HEAD,	/* reading a request head */
@@ -93,6 +100,14 @@ struct conn {
 	struct endpoint *up;		/* upstream socket or CGI pipes */
 	pid_t cgi_pid;			/* CGI child, 0 when none */
 	struct event *idle;		/* idle timeout */
+	struct event *deadline;		/* TLS handshake / request head deadline */
+	struct event *rate_ev;		/* body rate check, once per window */
+	uint64_t head_since_ms;		/* waiting for a head since (accept or reply) */
+	struct conn *head_prev, *head_next;	/* in w->heads while waiting */
+	bool in_heads;
+	bool hs_done;			/* TLS handshake finished */
+	uint64_t rate_bytes;		/* body bytes taken in this window */
+	bool rate_excused;		/* the gate paused reading in this window */
 	char peer[64];			/* client address */
 	enum conn_state st;
 	bool dead;			/* free at the end of the callback */
@@ -142,8 +157,22 @@ struct conn {
 	struct buf gate_reply;		/* our reply (block) or warnings */
 	struct timespec t_start, t_body_end;
 	struct timespec t_last_read;	/* the read that brought the last byte */
-	uint64_t reserved;		/* base cache bytes taken from the budget */
-	bool budget_hit;		/* push_budget_ms ran out */
+	bool budget_hit;		/* push_budget_ms ran out (job) */
+	bool fail_open_pass;		/* ... under fail-open: the rest passes unjudged */
+
+	/* scan jobs (netproxy/scanpool.h): fields marked (job) belong to the
+	 * pool thread while job_busy, to the loop otherwise */
+	struct evbuffer *scan_in;	/* transfer-decoded body, next batch */
+	struct evbuffer *job_in;	/* the batch being scanned (job) */
+	struct evbuffer *fwd_out;	/* accepted pack bytes to forward (job) */
+	struct scan_job job;
+	struct event *job_ev;		/* job done, on this loop */
+	struct event *budget_ev;	/* push_budget_ms timer */
+	atomic_bool cancel;		/* budget ran out or the client left */
+	bool job_busy;			/* a batch is queued or running */
+	bool job_finish;		/* that batch ends the body */
+	int job_err;			/* (job) */
+	bool free_after_job;		/* conn_free waits for the job */
 };
 
 static void conn_free(struct conn *c);
@@ -153,6 +182,10 @@ static void on_client_event(struct endpoint *ep, void *arg);
 static void on_up_read(struct endpoint *ep, void *arg);
 static void on_up_drain(struct endpoint *ep, void *arg);
 static void process_client(struct conn *c);
+static void gate_job_run(struct scan_job *job);
+static void head_wait_start(struct conn *c);
+static void head_wait_done(struct conn *c);
+static void on_gate_job_done(evutil_socket_t fd, short what, void *arg);
 
 static double elapsed_ms(const struct timespec *a, const struct timespec *b)
 {
@@ -181,24 +214,6 @@ static char *dup_field(const struct http1_head *h, const char *name)
 	const struct http1_header *f = http1_header_find(h, name, NULL);
 
 	return f ? xstrndup(f->value, f->value_len) : NULL;
-}
-
-/* HTTP Basic user name (RFC 7617), for audit and bypass policy. */
-static char *basic_user(const struct http1_head *h)
-{
-	const struct http1_header *f = http1_header_find(h, "Authorization", NULL);
-	unsigned char dec[512];
-	size_t n = 0;
-	const char *colon;
-
-	if (!f || f->value_len < 7 || strncasecmp(f->value, "Basic ", 6) != 0)
-		return NULL;
-	if (mbedtls_base64_decode(dec, sizeof(dec) - 1, &n, (const unsigned char *)f->value + 6,
-				  f->value_len - 6) != 0)
-		return NULL;
-	dec[n] = '\0';
-	colon = strchr((char *)dec, ':');
-	return colon ? xstrndup((char *)dec, (size_t)(colon - (char *)dec)) : NULL;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -231,6 +246,43 @@ static void repo_of(const char *path, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)MIN(len, cap - 1), path);
 }
 
+/* Who pushes (auth.h).  Only requests that may reach receive-pack are
+ * checked, so fetches stay anonymous and cost no hash.  c->user is set
+ * only for a user verified against DATA/users, never for a name merely
+ * claimed: it becomes REMOTE_USER, the audit user and the name a
+ * `users:` bypass is matched against.  Returns false when the request
+ * must not go on: the embedded default has no other authority, so an
+ * unverified push stops here (*res says why); in upstream mode the
+ * upstream judges the credential and the pusher stays unverified. */
+static bool verify_pusher(struct conn *c, const struct http1_head *h, enum auth_result *res)
+{
+	const struct http1_header *f;
+	char user[AUTH_NAME_CAP];
+	bool push = c->route == ROUTE_ADVERT || c->route == ROUTE_RECEIVE;
+
+	/* git http-backend also decodes %xx in the query and takes any
+	 * method on .../git-receive-pack to its own checks: everything that
+	 * might reach receive-pack through the CGI needs the user. */
+	if (c->srv->up.cgi)
+		push = push || ends_with(c->path, "/git-receive-pack") ||
+		       (c->query && (strcasestr(c->query, "receive") || strchr(c->query, '%')));
+	*res = AUTH_NO_CREDENTIAL;
+	if (!push || !c->srv->auth)
+		return !c->srv->up.cgi || !push;
+	f = http1_header_find(h, "Authorization", NULL);
+	*res = auth_verify_basic(c->srv->auth, c->peer, f ? f->value : NULL, f ? f->value_len : 0,
+				 user, sizeof(user));
+	if (*res == AUTH_VERIFIED) {
+		c->user = xstrdup(user);
+		return c->user != NULL || !c->srv->up.cgi;
+	}
+	if (f)
+		log_conn(c, "push credential not verified (%s)",
+			 *res == AUTH_THROTTLED ? "too many failures" :
+			 *res == AUTH_BUSY ? "hash rate spent" : "wrong user or password");
+	return !c->srv->up.cgi;
+}
+
 static void clear_request(struct conn *c)
 {
 	if (c->reqp_live)
@@ -257,12 +309,21 @@ static void clear_request(struct conn *c)
 		 * to the system instead of keeping them in malloc's arenas. */
 		malloc_trim(0);
 	}
-	if (c->reserved) {
-		pthread_mutex_lock(&c->srv->budget_lock);
-		c->srv->push_memory_used -= c->reserved;
-		pthread_mutex_unlock(&c->srv->budget_lock);
-		c->reserved = 0;
-	}
+	if (c->job_ev)
+		event_free(c->job_ev);
+	if (c->budget_ev)
+		event_free(c->budget_ev);
+	c->job_ev = c->budget_ev = NULL;
+	if (c->scan_in)
+		evbuffer_free(c->scan_in);
+	if (c->job_in)
+		evbuffer_free(c->job_in);
+	if (c->fwd_out)
+		evbuffer_free(c->fwd_out);
+	c->scan_in = c->job_in = c->fwd_out = NULL;
+	c->job_finish = c->fail_open_pass = false;
+	c->job_err = 0;
+	atomic_store(&c->cancel, false);
 	match_scratch_free(c->sc);
 	c->sc = NULL;
 	if (c->snap)
@@ -405,13 +466,17 @@ static int connect_upstream(const struct upstream_target *t, int *fd_out)
 	return 0;
 }
 
-/* Hop-by-hop fields and the ones we set ourselves are not copied. */
+/* Hop-by-hop fields and the ones we set ourselves are not copied.  The
+ * forwarding fields are the gate's to state: a client-sent
+ * X-Forwarded-For with ours appended would put the client's choice first,
+ * where upstreams read the address they log and trust. */
 static bool skip_request_field(const char *name)
 {
 	static const char *const skip[] = {
 		"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "TE",
 		"Trailer", "Upgrade", "Host", "Content-Length", "Expect", "Content-Encoding",
-		"Accept-Encoding",
+		"Accept-Encoding", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
+		"X-Forwarded-Port", "X-Real-IP", "Forwarded",
 	};
 	size_t i;
 
@@ -500,8 +565,16 @@ static int open_upstream(struct conn *c, long long body_len, const char *encodin
 			buf_append_str(&head, "Transfer-Encoding: chunked\r\n");
 			c->up_chunked = true;
 		}
-		buf_printf(&head, "X-Forwarded-For: %s\r\nX-Forwarded-Proto: https\r\n"
-			   "Connection: close\r\n\r\n", c->peer);
+		{
+			const struct http1_header *host = http1_header_find(h, "Host", NULL);
+
+			buf_printf(&head, "X-Forwarded-For: %s\r\nX-Forwarded-Proto: https\r\n",
+				   c->peer);
+			if (host)
+				buf_printf(&head, "X-Forwarded-Host: %.*s\r\n", (int)host->value_len,
+					   host->value);
+		}
+		buf_append_str(&head, "Connection: close\r\n\r\n");
 		if (head.len >= head.max) {
 			buf_release(&head);
 			return ERR_LIMIT;
@@ -885,10 +958,34 @@ static void on_up_drain(struct endpoint *ep, void *arg)
 }
 
 /* --- the gate ------------------------------------------------------------- */
+/*
+ * The loop moves the transfer-decoded body (chunked framing removed) into
+ * scan_in; a job on the scan pool takes it in batches and feeds the
+ * content decoding (gzip) and the push session, keeping only the bytes
+ * the session accepted as part of the request it parsed (command block,
+ * then pack bytes up to and including the trailer).  Back on the loop,
+ * those bytes go upstream, minus the last CONN_TRAILER_HOLD of them: since
+ * nothing after the trailer is ever accepted, the held bytes are exactly
+ * the end of the pack, and corrupting them on a refusal makes the
+ * upstream discard the whole pack.  Anything the session refused (bytes
+ * after the trailer, a second pack, a corrupt object) never leaves the
+ * gate.
+ */
 
 static void gate_fail(struct conn *c, const char *text)
 {
 	fail_request(c, 500, "Internal Server Error", text);
+}
+
+static void on_push_budget(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	UNUSED(fd);
+	UNUSED(what);
+	/* The job sees the flag at its next piece; the pack parser sees it
+	 * inside long work, so a running job stops within milliseconds. */
+	atomic_store(&c->cancel, true);
 }
 
 static int gate_start(struct conn *c)
@@ -908,18 +1005,11 @@ static int gate_start(struct conn *c)
 	pp.rs = c->snap->rs;
 	pp.sc = c->sc;
 	pack_limits_default(&pp.limits);
-	/* Delta base caches are the dominant memory of a push (git-gate.md
-	 * §9); all pushes in flight share push_memory. */
-	pthread_mutex_lock(&c->srv->budget_lock);
-	{
-		uint64_t left = c->srv->cfg.push_memory > c->srv->push_memory_used
-				? c->srv->cfg.push_memory - c->srv->push_memory_used : 0;
-
-		c->reserved = MIN((uint64_t)pp.limits.base_cache_bytes, left);
-		c->srv->push_memory_used += c->reserved;
-	}
-	pthread_mutex_unlock(&c->srv->budget_lock);
-	pp.limits.base_cache_bytes = (size_t)MAX(c->reserved, (uint64_t)CONN_MIN_BASE_CACHE);
+	/* Delta bases and results are the dominant memory of a push; every
+	 * push in flight reserves them from one budget (push_memory), before
+	 * allocating, and is refused LIMIT_MEMORY when it cannot fit. */
+	pp.limits.memory = &c->srv->push_membudget;
+	pp.cancel = &c->cancel;
 	pp.spool_dir = c->srv->spool_dir;
 	pp.iac = c->snap->iac;
 	err = push_session_new(&pp, &c->push);
@@ -944,11 +1034,27 @@ static int gate_start(struct conn *c)
 						       : LIMIT_COMMAND_BLOCK_BYTES + 65536);
 	/* report-status for up to LIMIT_PUSH_COMMANDS refs of any length */
 	buf_init(&c->gate_reply, CONN_PUSH_REPLY_MAX);
+	c->scan_in = evbuffer_new();
+	c->job_in = evbuffer_new();
+	c->fwd_out = evbuffer_new();
+	c->job_ev = event_new(c->w->base, -1, 0, on_gate_job_done, c);
+	c->budget_ev = evtimer_new(c->w->base, on_push_budget, c);
+	if (!c->scan_in || !c->job_in || !c->fwd_out || !c->job_ev || !c->budget_ev)
+		return ERR_NOMEM;
+	c->job.run = gate_job_run;
+	c->job.done = c->job_ev;
+	atomic_store(&c->cancel, false);
+	{
+		struct timeval tv = { c->srv->cfg.push_budget_ms / 1000,
+				      (c->srv->cfg.push_budget_ms % 1000) * 1000 };
+
+		evtimer_add(c->budget_ev, &tv);
+	}
 	return 0;
 }
 
 /* Pack bytes in stream mode: everything but the last CONN_TRAILER_HOLD
- * bytes goes upstream now. */
+ * accepted bytes goes upstream now. */
 static void gate_forward_pack(struct conn *c, const uint8_t *p, size_t n)
 {
 	size_t total = c->tail_len + n;
@@ -996,11 +1102,10 @@ static void decide_strip(struct conn *c)
 }
 
 /* Stream mode: once the command block is known, open the upstream and
- * send it (rewritten if needed) plus any pack bytes already held. */
+ * send it (rewritten if needed). */
 static int gate_open_stream(struct conn *c)
 {
 	struct buf prefix;
-	size_t plen = push_session_prefix_len(c->push);
 	int err;
 
 	decide_strip(c);
@@ -1012,97 +1117,171 @@ static int gate_open_stream(struct conn *c)
 	if (!err) {
 		up_send_body(c, prefix.data, prefix.len);
 		c->prefix_sent = true;
-		if (c->hold.len > plen)
-			gate_forward_pack(c, c->hold.data + plen, c->hold.len - plen);
-		buf_release(&c->hold);
 	}
 	buf_release(&prefix);
 	return err;
 }
 
-/* Decoded (de-chunked, inflated) push body bytes. */
+/* [job] The time budget ran out: stop judging.  Fail-closed refuses the
+ * push at the end; fail-open lets the rest through unjudged, as the
+ * operator chose. */
+static void gate_budget_stop(struct conn *c)
+{
+	char repo[512];
+	char detail[120];
+
+	c->budget_hit = true;
+	snprintf(detail, sizeof(detail), "scanning took more than %u ms; the rest of the push was "
+		 "not scanned", c->srv->cfg.push_budget_ms);
+	push_session_stop(c->push, VR_BUDGET_TIME, detail);
+	repo_of(c->path, repo, sizeof(repo));
+	c->fail_open_pass = config_policy_for(&c->srv->cfg, repo)->fail_open;
+}
+
+/* [job] Decoded (de-chunked, inflated) push body bytes. */
 static int gate_decoded(void *arg, const uint8_t *p, size_t n)
 {
 	struct conn *c = arg;
+	uint64_t off = c->decoded, before = push_session_forwardable(c->push);
+	size_t accepted, to_hold;
 	int err;
 
+	if (!c->budget_hit && atomic_load(&c->cancel))
+		gate_budget_stop(c);
 	c->decoded += n;
-	if (!c->budget_hit && (c->decoded >> 20) != ((c->decoded - n) >> 20)) {
-		/* Time is checked once per MiB decoded (style.md rule 5). */
-		struct timespec now;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (elapsed_ms(&c->t_start, &now) > (double)c->srv->cfg.push_budget_ms) {
-			char detail[96];
-
-			c->budget_hit = true;
-			snprintf(detail, sizeof(detail), "scanning took more than %u ms; the rest of "
-				 "the push was not scanned", c->srv->cfg.push_budget_ms);
-			push_session_stop(c->push, VR_BUDGET_TIME, detail);
-		}
-	}
-	if (c->gmode == GATE_STREAM && c->prefix_sent) {
-		/* Forward first, then scan: an upstream that streams into
-		 * index-pack (the embedded backend, Gitea) works while we scan;
-		 * the held trailer still keeps it from applying anything. */
-		gate_forward_pack(c, p, n);
-		return push_session_feed(c->push, p, n);
-	}
 	err = push_session_feed(c->push, p, n);
 	if (err)
 		return err;
-	if (c->gmode == GATE_HOLD_WHOLE || !c->prefix_sent) {
-		err = buf_append(&c->hold, p, n);
-		if (err)
-			return err;
-		if (c->gmode == GATE_STREAM && push_session_commands_ready(c->push) &&
-		    !push_session_is_probe(c->push))
-			return gate_open_stream(c);
-		return 0;
-	}
+	if (!c->budget_hit && atomic_load(&c->cancel))
+		gate_budget_stop(c);
+	accepted = c->fail_open_pass ? n : (size_t)(push_session_forwardable(c->push) - before);
+	if (c->gmode == GATE_HOLD_WHOLE)
+		return accepted ? buf_append(&c->hold, p, accepted) : 0;
+	/* Stream mode: the command block is held (it is re-encoded for
+	 * the upstream); pack bytes go to the loop for forwarding. */
+	if (!push_session_commands_ready(c->push))
+		to_hold = accepted;
+	else
+		to_hold = push_session_prefix_len(c->push) > off
+			  ? MIN(accepted, (size_t)(push_session_prefix_len(c->push) - off)) : 0;
+	if (to_hold && (err = buf_append(&c->hold, p, to_hold)) != 0)
+		return err;
+	if (accepted > to_hold && evbuffer_add(c->fwd_out, p + to_hold, accepted - to_hold) != 0)
+		return ERR_NOMEM;
 	return 0;
 }
 
-/* Request body bytes (after chunked decoding) for the gate. */
-static int gate_body(void *arg, const uint8_t *p, size_t n)
+/* [job] One batch of the body; the last one also finishes the session. */
+static void gate_job_run(struct scan_job *job)
 {
-	struct conn *c = arg;
+	struct conn *c = (struct conn *)(void *)((char *)job - offsetof(struct conn, job));
+	struct dec_sink sink = { gate_decoded, c };
+	struct evbuffer_iovec v;
+	int err = 0;
 
-	if (c->gz_live) {
-		struct dec_sink sink = { gate_decoded, c };
-		struct dec_result r = dec_gzip.feed(&c->gz, p, n, &sink);
+	while (!err && evbuffer_peek(c->job_in, -1, NULL, &v, 1) == 1 && v.iov_len) {
+		if (c->gz_live) {
+			struct dec_result r = dec_gzip.feed(&c->gz, v.iov_base, v.iov_len, &sink);
+
+			if (r.status == DEC_ERR)
+				err = r.err ? r.err : ERR_SYNTAX;
+		} else {
+			err = gate_decoded(c, v.iov_base, v.iov_len);
+		}
+		evbuffer_drain(c->job_in, v.iov_len);
+	}
+	if (!err && c->job_finish && c->gz_live) {
+		struct dec_result r = dec_gzip.finish(&c->gz, &sink);
 
 		if (r.status == DEC_ERR)
-			return r.err;
-		return 0;
+			err = GATE_ERR_GZIP;
+	} else if (err && c->gz_live && err != ERR_NOMEM && err != ERR_LIMIT) {
+		err = GATE_ERR_GZIP;
 	}
-	return gate_decoded(c, p, n);
+	if (!err && c->job_finish)
+		err = push_session_finish(c->push);
+	evbuffer_drain(c->job_in, evbuffer_get_length(c->job_in));
+	c->job_err = err;
 }
 
-static void gate_body_end(struct conn *c)
+/* Hands the next batch to the pool, if there is one and none is running. */
+static void gate_kick(struct conn *c)
+{
+	if (c->job_busy || c->job_finish)
+		return;
+	if (evbuffer_get_length(c->scan_in) == 0 && !c->req_done)
+		return;
+	evbuffer_add_buffer(c->job_in, c->scan_in);
+	c->job_finish = c->req_done;
+	c->job_busy = true;
+	scanpool_submit(c->srv->scan, &c->job);
+}
+
+static void gate_conclude(struct conn *c);
+
+static void on_gate_job_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer_iovec v;
+	size_t ncmds = 0;
+
+	UNUSED(fd);
+	UNUSED(what);
+	c->job_busy = false;
+	if (c->free_after_job) {
+		conn_free(c);
+		return;
+	}
+	if (c->st == CS_CLOSING)	/* refused meanwhile (deadline, rate) */
+		goto out;
+	if (c->job_err) {
+		if (c->job_err == GATE_ERR_GZIP)
+			fail_request(c, 400, "Bad Request", "the gzip request body is corrupt or "
+				     "exceeds the expansion limit");
+		else if (c->job_err == ERR_LIMIT)
+			fail_request(c, 413, "Payload Too Large", "push body above the gate's hold limit");
+		else
+			gate_fail(c, c->job_err == ERR_NOMEM ? "out of memory while scanning the push"
+							     : err_str(c->job_err));
+		goto out;
+	}
+	push_session_commands(c->push, &ncmds);
+	if (c->gmode == GATE_STREAM && !c->up_opened && push_session_commands_ready(c->push) &&
+	    ncmds > 0 && gate_open_stream(c) != 0) {
+		fail_request(c, 502, "Bad Gateway", "cannot reach the upstream git server");
+		goto out;
+	}
+	if (c->prefix_sent) {
+		while (evbuffer_peek(c->fwd_out, -1, NULL, &v, 1) == 1 && v.iov_len) {
+			gate_forward_pack(c, v.iov_base, v.iov_len);
+			evbuffer_drain(c->fwd_out, v.iov_len);
+		}
+	}
+	if (c->job_finish) {
+		gate_conclude(c);
+		goto out;
+	}
+	/* More of the body may be waiting in the client's buffer. */
+	if (c->st == CS_BODY && c->cl) {
+		if (!c->up || endpoint_pending(c->up) <= CONN_BACKPRESSURE)
+			endpoint_want_read(c->cl, true);
+		process_client(c);
+	}
+	if (!c->dead)
+		gate_kick(c);
+out:
+	if (c->dead)
+		conn_free(c);
+}
+
+/* The session has finished: decide, then forward or refuse. */
+static void gate_conclude(struct conn *c)
 {
 	struct gate_context gc;
 	struct timespec now;
 	char repo[512];
-	int err;
+	int err = 0;
 
-	if (c->gz_live) {
-		struct dec_sink sink = { gate_decoded, c };
-		struct dec_result r = dec_gzip.finish(&c->gz, &sink);
-
-		if (r.status == DEC_ERR) {
-			gate_fail(c, "the gzip request body is corrupt or exceeds the expansion limit");
-			return;
-		}
-	}
-	/* Latency counts from the read that brought the last byte: the scan
-	 * of that last piece is part of it. */
-	c->t_body_end = c->t_last_read;
-	err = push_session_finish(c->push);
-	if (err) {
-		gate_fail(c, "out of memory while scanning the push");
-		return;
-	}
 	/* The probe and empty requests are not pushes: forward untouched. */
 	if (push_session_is_probe(c->push) || !push_session_commands_ready(c->push)) {
 		if (!push_session_is_probe(c->push) && c->decoded > 0)
@@ -1137,26 +1316,25 @@ decide:
 		 c->dec.incident, gc.verdict_ms);
 	if (c->dec.action == ACTION_REJECT) {
 		c->blocked = true;
-		if (gate_reject_body(&gc, c->push, &c->dec, &c->gate_reply) != 0) {
-			/* Refuse all the same; without a report git shows an error. */
+		err = gate_reject_body(&gc, c->push, &c->dec, &c->gate_reply);
+		if (c->gmode == GATE_STREAM && c->up) {
+			/* Complete the upstream body with a corrupted end of
+			 * pack so the server discards it (git-gate.md §6);
+			 * never cut a body short. */
+			if (c->tail_len)
+				c->tail[c->tail_len - 1] ^= 0xff;
+			up_send_body(c, c->tail, c->tail_len);
+			c->tail_len = 0;
+			up_end_body(c);
+		}
+		if (err) {
+			/* Refuse all the same; without a report git shows
+			 * an error. */
 			buf_reset(&c->gate_reply);
-			if (c->gmode == GATE_STREAM && c->up) {
-				if (c->tail_len)
-					c->tail[c->tail_len - 1] ^= 0xff;
-				up_send_body(c, c->tail, c->tail_len);
-				up_end_body(c);
-			}
 			gate_fail(c, "push refused, but the reply was too large to build");
 			return;
 		}
 		if (c->gmode == GATE_STREAM && c->up) {
-			/* Complete the upstream body with a corrupted trailer so
-			 * the server discards the pack (git-gate.md §6); never
-			 * cut it short. */
-			if (c->tail_len)
-				c->tail[c->tail_len - 1] ^= 0xff;
-			up_send_body(c, c->tail, c->tail_len);
-			up_end_body(c);
 			/* Our reply goes out when the upstream has answered,
 			 * so its quarantine is gone before the client moves on. */
 			return;
@@ -1190,8 +1368,8 @@ decide:
 		return;
 	}
 	if (!c->up) {
-		/* Stream mode whose command block never completed (a
-		 * delete-only push ending right after the flush). */
+		/* Stream mode whose command block named no ref to open the
+		 * upstream for earlier. */
 		decide_strip(c);
 		if (open_upstream(c, -1, NULL, false) != 0) {
 			fail_request(c, 502, "Bad Gateway", "cannot reach the upstream git server");
@@ -1251,7 +1429,6 @@ static void route_request(struct conn *c)
 		c->query = xstrdup(q + 1);
 		*q = '\0';
 	}
-	c->user = basic_user(h);
 	c->ctype = dup_field(h, "Content-Type");
 	c->cenc = dup_field(h, "Content-Encoding");
 	c->gitproto = dup_field(h, "Git-Protocol");
@@ -1270,11 +1447,35 @@ static void route_request(struct conn *c)
 static void start_request(struct conn *c)
 {
 	const struct http1_head *h = http1_head_peek(&c->reqp);
+	enum auth_result auth;
 	int err = 0;
 
+	head_wait_done(c);
 	route_request(c);
 	if (!c->method || !c->target || !c->path) {
 		gate_fail(c, "out of memory");
+		return;
+	}
+	if (!verify_pusher(c, h, &auth)) {
+		/* The challenge makes git ask for a credential and retry.
+		 * send_simple() takes no extra fields, so the
+		 * WWW-Authenticate line follows the Content-Type value. */
+		static const char challenge[] = "text/plain\r\nWWW-Authenticate: Basic realm=\"sluice\"";
+		const char *text = auth == AUTH_NO_CREDENTIAL ?
+			"sluice: pushing needs a user name and password (see `sluice user`)\n" :
+			auth == AUTH_THROTTLED ?
+			"sluice: too many failed logins from your address; try again in a minute\n" :
+			"sluice: wrong user name or password\n";
+
+		if (auth == AUTH_BUSY)
+			fail_request(c, 503, "Service Unavailable",
+				     "too many password checks at once; try again in a few seconds");
+		else if (auth == AUTH_VERIFIED)
+			gate_fail(c, "out of memory");
+		else {
+			send_simple(c, 401, "Unauthorized", challenge, text, strlen(text), true);
+			conn_close(c);
+		}
 		return;
 	}
 	if (h->expect_other) {
@@ -1315,19 +1516,23 @@ static void start_request(struct conn *c)
 	if (c->req_framing == HTTP1_BODY_NONE ||
 	    (c->req_framing == HTTP1_BODY_LENGTH && c->req_left == 0)) {
 		c->req_done = true;
-		if (c->route == ROUTE_RECEIVE)
-			gate_body_end(c);
-		else
+		if (c->route == ROUTE_RECEIVE) {
+			c->t_body_end = c->t_start;
+			gate_kick(c);
+		} else {
 			up_end_body(c);
+		}
 	}
 }
 
+/* Transfer-decoded body bytes: upstream as they are, or, for the gate,
+ * into the scan batch. */
 static int pass_body(void *arg, const uint8_t *p, size_t n)
 {
 	struct conn *c = arg;
 
 	if (c->route == ROUTE_RECEIVE)
-		return gate_body(c, p, n);
+		return evbuffer_add(c->scan_in, p, n) == 0 ? 0 : ERR_NOMEM;
 	up_send_body(c, p, n);
 	return 0;
 }
@@ -1339,10 +1544,27 @@ static void process_body(struct conn *c)
 
 	while (!c->dead && c->st == CS_BODY && !c->req_done && evbuffer_get_length(in) > 0) {
 		size_t n;
-		const uint8_t *p = first_piece(in, CONN_IN_CAP, &n);
+		const uint8_t *p;
 		int err = 0;
 
-		if (c->req_framing == HTTP1_BODY_LENGTH) {
+		/* The gate takes a batch while the previous one is scanned;
+		 * past that, the client waits (back-pressure). */
+		if (c->route == ROUTE_RECEIVE && evbuffer_get_length(c->scan_in) >= CONN_SCAN_BATCH) {
+			c->rate_excused = true;
+			break;
+		}
+		c->rate_bytes += evbuffer_get_length(in);
+		p = first_piece(in, CONN_IN_CAP, &n);
+		if (c->req_framing == HTTP1_BODY_LENGTH && c->route == ROUTE_RECEIVE) {
+			size_t take = (size_t)MIN((uint64_t)evbuffer_get_length(in), c->req_left);
+
+			/* Moves the buffer chains, no copy. */
+			if (evbuffer_remove_buffer(in, c->scan_in, take) != (int)take)
+				err = ERR_NOMEM;
+			c->req_left -= take;
+			if (c->req_left == 0)
+				c->req_done = true;
+		} else if (c->req_framing == HTTP1_BODY_LENGTH) {
 			size_t take = (size_t)MIN((uint64_t)n, c->req_left);
 
 			err = pass_body(c, p, take);
@@ -1370,16 +1592,24 @@ static void process_body(struct conn *c)
 				gate_fail(c, err_str(err));
 			return;
 		}
-		if (c->req_done) {
-			if (c->route == ROUTE_RECEIVE)
-				gate_body_end(c);
-			else
-				up_end_body(c);
+		if (c->req_done && c->route == ROUTE_RECEIVE) {
+			/* Latency counts from the read that brought the last
+			 * byte: the scan of that last batch is part of it. */
+			c->t_body_end = c->t_last_read;
+		} else if (c->req_done) {
+			up_end_body(c);
 		}
 	}
+	if (!c->dead && c->route == ROUTE_RECEIVE && c->st == CS_BODY) {
+		gate_kick(c);
+		if (evbuffer_get_length(c->scan_in) >= CONN_SCAN_BATCH)
+			endpoint_want_read(c->cl, false);
+	}
 	/* Back-pressure towards the client. */
-	if (!c->dead && c->st == CS_BODY && c->up && endpoint_pending(c->up) > CONN_BACKPRESSURE)
+	if (!c->dead && c->st == CS_BODY && c->up && endpoint_pending(c->up) > CONN_BACKPRESSURE) {
 		endpoint_want_read(c->cl, false);
+		c->rate_excused = true;
+	}
 }
 
 static int start_head_parser(struct conn *c)
@@ -1408,6 +1638,8 @@ static void request_complete(struct conn *c)
 		conn_close(c);
 		return;
 	}
+	evtimer_del(c->rate_ev);
+	head_wait_start(c);
 	endpoint_want_read(c->cl, true);
 	/* A pipelined request may already be buffered. */
 	if (evbuffer_get_length(c->cl->in))
@@ -1441,6 +1673,140 @@ static void process_client(struct conn *c)
 		process_body(c);
 	if (!c->dead && c->st == CS_DRAIN)
 		evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* --- slow clients ------------------------------------------------------- */
+/*
+ * Each byte resets the idle timer, so a client trickling one byte per
+ * second would never be idle.  Deadlines that bytes do not reset bound
+ * the TLS handshake and the whole request head; a body must keep up a
+ * minimum rate while the gate is reading it; and when the connection cap
+ * is reached, the connection that has waited longest for its head is
+ * closed first, so a real client still gets in.
+ */
+
+uint64_t conn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void arm_ms(struct event *ev, uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+
+	evtimer_add(ev, &tv);
+}
+
+static void heads_remove(struct conn *c)
+{
+	if (!c->in_heads)
+		return;
+	if (c->head_prev)
+		c->head_prev->head_next = c->head_next;
+	else
+		c->w->heads = c->head_next;
+	if (c->head_next)
+		c->head_next->head_prev = c->head_prev;
+	c->head_prev = c->head_next = NULL;
+	c->in_heads = false;
+}
+
+/* Newest first: the oldest waiter is at the end of the list. */
+static void heads_insert(struct conn *c)
+{
+	heads_remove(c);
+	c->head_next = c->w->heads;
+	if (c->head_next)
+		c->head_next->head_prev = c;
+	c->w->heads = c;
+	c->in_heads = true;
+}
+
+/* Waiting for a request head from now on: the deadline runs. */
+static void head_wait_start(struct conn *c)
+{
+	c->head_since_ms = conn_now_ms();
+	heads_insert(c);
+	arm_ms(c->deadline, c->hs_done ? c->srv->cfg.request_head_timeout_ms
+			   : MIN(c->srv->cfg.handshake_timeout_ms, c->srv->cfg.request_head_timeout_ms));
+}
+
+static void head_wait_done(struct conn *c)
+{
+	heads_remove(c);
+	evtimer_del(c->deadline);
+	if (c->srv->cfg.min_body_rate) {
+		c->rate_bytes = 0;
+		c->rate_excused = false;
+		arm_ms(c->rate_ev, c->srv->cfg.body_rate_window_ms);
+	}
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	UNUSED(fd);
+	UNUSED(what);
+	if (!c->hs_done) {
+		log_conn(c, "TLS handshake not finished within %u ms: closed",
+			 c->srv->cfg.handshake_timeout_ms);
+		conn_free(c);
+		return;
+	}
+	log_conn(c, "request head not complete within %u ms: closed",
+		 c->srv->cfg.request_head_timeout_ms);
+	fail_request(c, 408, "Request Timeout", "the request head did not arrive in time");
+	if (c->dead)
+		conn_free(c);
+}
+
+static void on_rate_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	uint64_t need = (uint64_t)c->srv->cfg.min_body_rate * c->srv->cfg.body_rate_window_ms / 1000u;
+
+	UNUSED(fd);
+	UNUSED(what);
+	if (c->st != CS_BODY || c->req_done)
+		return;
+	if (!c->rate_excused && c->rate_bytes < need) {
+		char text[160];
+
+		snprintf(text, sizeof(text), "%s: the request body came slower than %u bytes per "
+			 "second", verdict_reason_id(VR_CLIENT_TOO_SLOW), c->srv->cfg.min_body_rate);
+		log_conn(c, "%s (%llu bytes in %u ms)", text, (unsigned long long)c->rate_bytes,
+			 c->srv->cfg.body_rate_window_ms);
+		/* The upstream body, if any, is never completed: nothing of
+		 * it is applied. */
+		fail_request(c, 408, "Request Timeout", text);
+		if (c->dead)
+			conn_free(c);
+		return;
+	}
+	c->rate_bytes = 0;
+	/* Still paused by us: the next window is excused as well. */
+	c->rate_excused = c->cl && !c->cl->reading;
+	arm_ms(c->rate_ev, c->srv->cfg.body_rate_window_ms);
+}
+
+/* At the connection cap: close the connection that has waited longest
+ * for its request head.  true when one was closed. */
+static bool evict_oldest_waiter(struct worker *w)
+{
+	struct conn *c = w->heads;
+
+	while (c && c->head_next)
+		c = c->head_next;
+	if (!c || c->job_busy)
+		return false;
+	log_conn(c, "connection cap reached: closing this connection, which has waited %llu ms "
+		 "for a request head", (unsigned long long)(conn_now_ms() - c->head_since_ms));
+	conn_free(c);
+	return true;
 }
 
 static void reset_idle(struct conn *c)
@@ -1497,6 +1863,16 @@ static void on_client_event(struct endpoint *ep, void *arg)
 		log_conn(c, "TLS handshake failed: %s", ep->errtext);
 		c->dead = true;
 		conn_free(c);
+		return;
+	}
+	if (!ep->handshaking && !c->hs_done) {
+		/* The head deadline counts from the connection's start. */
+		uint64_t spent = conn_now_ms() - c->head_since_ms;
+
+		c->hs_done = true;
+		if (c->st == CS_HEAD)
+			arm_ms(c->deadline, c->srv->cfg.request_head_timeout_ms > spent
+				   ? c->srv->cfg.request_head_timeout_ms - spent : 1);
 	}
 }
 
@@ -1512,9 +1888,40 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 
 static void conn_free(struct conn *c)
 {
+	if (c->job_busy) {
+		/* A scan thread still owns the push state: ask it to stop,
+		 * close the sockets now, and finish when its job is done. */
+		atomic_store(&c->cancel, true);
+		if (!c->free_after_job) {
+			c->free_after_job = true;
+			if (c->idle)
+				evtimer_del(c->idle);
+			if (c->deadline)
+				evtimer_del(c->deadline);
+			if (c->rate_ev)
+				evtimer_del(c->rate_ev);
+			if (c->budget_ev)
+				evtimer_del(c->budget_ev);
+			heads_remove(c);
+			if (c->up) {
+				endpoint_free(c->up);
+				c->up = NULL;
+			}
+			if (c->cl) {
+				endpoint_free(c->cl);
+				c->cl = NULL;
+			}
+		}
+		return;
+	}
 	clear_request(c);
+	heads_remove(c);
 	if (c->idle)
 		event_free(c->idle);
+	if (c->deadline)
+		event_free(c->deadline);
+	if (c->rate_ev)
+		event_free(c->rate_ev);
 	if (c->cl)
 		endpoint_free(c->cl);
 	c->w->conns--;
@@ -1534,7 +1941,8 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (w->conns >= w->srv->cfg.max_connections || w->srv->stopping) {
+	if (w->srv->stopping || (w->conns >= w->srv->cfg.max_connections &&
+				 !evict_oldest_waiter(w))) {
 		close(fd);
 		return;
 	}
@@ -1553,7 +1961,10 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	else
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer, sizeof(c->peer));
 	c->idle = evtimer_new(w->base, on_idle, c);
-	if (!c->idle || endpoint_new(w->base, fd, fd, true, tls, CONN_IN_CAP, &c->cl) != 0 ||
+	c->deadline = evtimer_new(w->base, on_deadline, c);
+	c->rate_ev = evtimer_new(w->base, on_rate_check, c);
+	if (!c->idle || !c->deadline || !c->rate_ev ||
+	    endpoint_new(w->base, fd, fd, true, tls, CONN_IN_CAP, &c->cl) != 0 ||
 	    start_head_parser(c) != 0) {
 		if (!c->cl) {
 			tls_conn_free(tls);
@@ -1567,12 +1978,28 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	c->cl->on_event = on_client_event;
 	c->cl->arg = c;
 	reset_idle(c);
+	head_wait_start(c);
+}
+
+static void on_beat(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	UNUSED(fd);
+	UNUSED(what);
+	atomic_store(&w->beat_ms, conn_now_ms());
 }
 
 int conn_worker_start(struct worker *w)
 {
+	struct timeval beat = { 0, WORKER_BEAT_MS * 1000 };
+
 	w->accept_ev = event_new(w->base, w->listen_fd, EV_READ | EV_PERSIST, on_accept, w);
-	if (!w->accept_ev)
+	w->beat_ev = event_new(w->base, -1, EV_PERSIST, on_beat, w);
+	if (!w->accept_ev || !w->beat_ev)
 		return ERR_NOMEM;
+	atomic_store(&w->beat_ms, conn_now_ms());
+	if (event_add(w->beat_ev, &beat) != 0)
+		return ERR_IO;
 	return event_add(w->accept_ev, NULL) == 0 ? 0 : ERR_IO;
 }

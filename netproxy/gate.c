@@ -34,7 +34,8 @@ static enum verdict_action reason_action(const struct policy *p, enum verdict_re
 {
 	if (r == VR_BUDGET_TIME)
 		return p->fail_open ? ACTION_WARN : ACTION_REJECT;
-	if (r == VR_INTERNAL)
+	/* No push passes without its audit record, whatever the policy. */
+	if (r == VR_INTERNAL || r == VR_AUDIT_FAILED)
 		return ACTION_REJECT;
 	if (r == VR_LIMIT_IAC)	/* IaC warns by default; so does its budget */
 		return verdict_max(p->iac[SEV_HIGH], ACTION_WARN) == ACTION_REJECT ? ACTION_REJECT
@@ -47,6 +48,32 @@ static enum verdict_reason finding_reason(const struct push_finding *f)
 	if (f->kind == PF_IAC)
 		return VR_IAC_FINDING;
 	return f->action == ACTION_REJECT ? VR_SECRET_FOUND : VR_SECRET_WARN;
+}
+
+/* Writes the decision's audit record.  A push that would pass but cannot
+ * be recorded is refused (AUDIT_FAILED): the record must exist before the
+ * upstream can apply anything, and an unrecorded bypass is exactly what
+ * someone pushing a secret on purpose would want.  Monitor mode does not
+ * soften this: it is applied after policy_finalize().  A refused push stays
+ * refused whether or not its record was written. */
+static void record_or_refuse(const struct gate_context *gc, struct gate_decision *d,
+			     struct audit_record *rec)
+{
+	int err = gc->srv->audit ? audit_write(gc->srv->audit, rec) : ERR_STATE;
+
+	if (err && d->action != ACTION_REJECT) {
+		snprintf(d->audit_detail, sizeof(d->audit_detail),
+			 "the audit log could not be written: %s",
+			 gc->srv->audit ? err_str(err) : "no audit log is open");
+		d->action = ACTION_REJECT;
+		d->reason = VR_AUDIT_FAILED;
+		d->detail = d->audit_detail;
+		d->bypass = NULL;	/* not granted: the push is refused */
+		rec->action = d->action;
+		rec->reason = d->reason;
+		rec->detail = d->detail;
+	}
+	audit_syslog(rec, err);
 }
 
 void gate_decide(const struct gate_context *gc, struct push_session *ps,
@@ -74,7 +101,8 @@ void gate_decide(const struct gate_context *gc, struct push_session *ps,
 		else if (!policy_may_bypass(p, gc->user))
 			snprintf(d->bypass_refused, sizeof(d->bypass_refused),
 				 gc->user ? "user '%.40s' may not bypass in this repository"
-					  : "bypass needs an authenticated user%.0s", gc->user ? gc->user : "");
+					  : "bypass needs a user verified by the gate: add one with "
+					    "`sluice user add`%.0s", gc->user ? gc->user : "");
 		else
 			want_bypass = true;
 	}
@@ -127,8 +155,7 @@ void gate_decide(const struct gate_context *gc, struct push_session *ps,
 	rec.scan_ms = gc->scan_ms;
 	rec.verdict_ms = gc->verdict_ms;
 	rec.budget_exceeded = d->budget_exceeded;
-	if (gc->srv->audit)
-		audit_write(gc->srv->audit, &rec);
+	record_or_refuse(gc, d, &rec);
 }
 
 static void opts_for(const struct gate_context *gc, struct push_session *ps,
@@ -156,6 +183,14 @@ int gate_reject_body(const struct gate_context *gc, struct push_session *ps,
 	cmds = push_session_commands(ps, &nc);
 	if (d->bypass_refused[0] && !detail)
 		detail = d->bypass_refused;
+	/* Findings may be listed below as if they were the cause (a warned
+	 * push); say first that the record was. */
+	if (d->reason == VR_AUDIT_FAILED &&
+	    (gitmsg_line(out, &o, "error: AUDIT_FAILED: the push could not be recorded in the audit "
+			 "log, so it was refused") != 0 ||
+	     gitmsg_line(out, &o, "hint: nothing was applied; ask an administrator to look at the "
+			 "gate's audit log") != 0))
+		return ERR_LIMIT;
 	if (d->bypass_refused[0]) {
 		char text[200];
 

@@ -22,6 +22,7 @@ struct gate_decision {
 	char incident[16];		/* audit id shown to the developer */
 	const char *bypass;		/* accepted bypass reason, or NULL */
 	char bypass_refused[160];	/* why a requested bypass was refused */
+	char audit_detail[160];		/* detail of AUDIT_FAILED; detail points here */
 	bool budget_exceeded;
 };
 
@@ -35,7 +36,12 @@ struct gate_context {
 };
 
 /* Decides, fills the findings' actions and statuses, writes the audit
- * record.  Never fails: an internal problem is the INTERNAL reason. */
+ * record.  Never fails: an internal problem is the INTERNAL reason.
+ * Fails closed on the audit: when the record of a push that would pass
+ * (clean, warned, bypassed, fail-open) cannot be written, the decision
+ * becomes REJECT with reason AUDIT_FAILED whatever the policy (monitor
+ * mode included).  Call it before any byte that lets the upstream apply
+ * the push (the held body, or the held pack trailer) is forwarded. */
 void gate_decide(const struct gate_context *gc, struct push_session *ps,
 		 struct gate_decision *d);
 

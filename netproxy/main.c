@@ -4,6 +4,7 @@
  */
 #include "core/base/api.h"
 #include "netproxy/cmd_scan.h"
+#include "netproxy/cmd_user.h"
 #include "netproxy/serve.h"
 #include "rules/rulectl.h"
 
@@ -27,6 +28,7 @@ static const struct subcommand subcommands[] = {
 	{ "serve", cmd_serve_main, "run the appliance: TLS proxy and push gate" },
 	{ "scan", cmd_scan_main, "scan files, directories, git repositories, .pack files" },
 	{ "rules", rulectl_main, "import, list, show, test, export rules" },
+	{ "user", cmd_user_main, "add, change, remove, list push users (DATA/users)" },
 	{ "version", cmd_version, "print the version" },
 };
 

@@ -5,7 +5,9 @@
  * First start (no state in DATA yet): the LMDB rule store is initialised
  * from the bundled packs, a self-signed certificate is created in
  * DATA/tls, and with the embedded backend a demo repository
- * DATA/repos/demo.git is created, so a clone and a push work at once.
+ * DATA/repos/demo.git and the user file DATA/users with a generated
+ * `admin` credential (printed once) are created, so a clone works at
+ * once and a push works with that credential.
  *
  * Threads: one per worker, each with its own libevent base and its own
  * SO_REUSEPORT listening socket (the kernel spreads connections); the
@@ -19,8 +21,10 @@
 #include "board/board.h"
 #include "board/watchdog.h"
 #include "netproxy/audit.h"
+#include "netproxy/auth.h"
 #include "netproxy/cgi.h"
 #include "netproxy/config.h"
+#include "netproxy/scanpool.h"
 #include "netproxy/serve.h"
 #include "netproxy/server.h"
 #include "netproxy/tls.h"
@@ -54,7 +58,9 @@ static int usage(void)
 		"                    [--cert FILE --key FILE] [--data DIR] [--workers N]\n"
 		"                    [--board NAME] [--set KEY=VALUE]... [--print-config]\n"
 		"Without --upstream, sluice serves the bare repositories in DATA/repos itself\n"
-		"(git http-backend) and creates DATA/repos/demo.git on first start.\n");
+		"(git http-backend), creates DATA/repos/demo.git on first start and requires a\n"
+		"user from DATA/users for pushes (the first start prints the admin password;\n"
+		"manage users with `sluice user`).\n");
 	return 2;
 }
 
@@ -103,7 +109,6 @@ static int create_demo_repo(const char *repos)
 		"tmp=$(mktemp -d)\n"
 		"trap 'rm -rf \"$tmp\"' EXIT\n"
 		"git init -q --bare \"$repos/demo.git\"\n"
-		"git -C \"$repos/demo.git\" config http.receivepack true\n"
 		"git -C \"$repos/demo.git\" symbolic-ref HEAD refs/heads/main\n"
 		"git init -q -b main \"$tmp/w\"\n"
 		"printf '# demo\\n\\nA repository served by sluice. Clone it, commit, push.\\n' > \"$tmp/w/README.md\"\n"
@@ -112,6 +117,28 @@ static int create_demo_repo(const char *repos)
 		"git -C \"$tmp/w\" push -q \"$repos/demo.git\" main\n";
 
 	return run_sh(script, repos);
+}
+
+/* Push users (auth.h).  The embedded default has no other authority,
+ * so its first start creates DATA/users with one generated admin
+ * credential, shown once; upstream mode reads the file only if someone
+ * made one (`sluice user add`). */
+static int open_users(struct server *srv, struct buf *msg)
+{
+	char path[1100], password[LIMIT_AUTH_GENERATED_CHARS + 1];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/users", srv->cfg.data);
+	if (srv->up.cgi) {
+		rc = auth_first_start(path, password, sizeof(password), msg);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			fprintf(stderr, "sluice: first start: push user 'admin' password '%s' "
+				"(stored hashed in %s; shown only now)\n", password, path);
+		explicit_bzero(password, sizeof(password));
+	}
+	return auth_new(path, srv->up.cgi ? AUTH_GATE : AUTH_ADVISORY, &srv->auth, msg);
 }
 
 static int listen_socket(const char *listen_addr, int *out, struct buf *msg)
@@ -160,7 +187,24 @@ struct housekeeping {
 	struct event *ev;
 	uint64_t watchdog_usec;
 	unsigned ticks;
+	struct worker *workers;
+	unsigned nworkers;
 };
+
+/* The ping says "sluice is working": every event loop has turned
+ * recently (a loop stuck in a long computation stops its heartbeat) and
+ * no scan job has run far beyond every time budget. */
+static bool all_alive(const struct housekeeping *hk)
+{
+	uint64_t now = conn_now_ms(), stale = MAX(hk->watchdog_usec / 2000, 4u * WORKER_BEAT_MS);
+	uint64_t job_max = (uint64_t)hk->srv->cfg.push_budget_ms + 60000u;
+	unsigned i;
+
+	for (i = 0; i < hk->nworkers; i++)
+		if (now - atomic_load(&hk->workers[i].beat_ms) > stale)
+			return false;
+	return scanpool_longest_run_ms(hk->srv->scan) <= job_max;
+}
 
 static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 {
@@ -179,7 +223,7 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 		fprintf(stderr, "sluice: rule reload failed, keeping the current rules: %s %.*s\n",
 			err_str(rc), (int)msg.len, msg.data);
 	buf_release(&msg);
-	if (hk->watchdog_usec)
+	if (hk->watchdog_usec && all_alive(hk))
 		watchdog_ping();
 }
 
@@ -225,7 +269,6 @@ int cmd_serve_main(int argc, char **argv)
 	if (!srv)
 		return 2;
 	buf_init(&msg, 1 << 20);
-	pthread_mutex_init(&srv->budget_lock, NULL);
 	pthread_mutex_init(&srv->pushopt_lock, NULL);
 	config_default(&srv->cfg);
 	if (geteuid() != 0)
@@ -324,6 +367,10 @@ int cmd_serve_main(int argc, char **argv)
 	}
 	if (srv->up.cgi && create_demo_repo(repos) != 0)
 		fprintf(stderr, "sluice serve: could not create the demo repository in %s\n", repos);
+	if ((err = open_users(srv, &msg)) != 0) {
+		fprintf(stderr, "sluice serve: users: %s: %.*s\n", err_str(err), (int)msg.len, msg.data);
+		goto out;
+	}
 	if (srv->up.tls && tls_client_new(srv->cfg.upstream_ca[0] ? srv->cfg.upstream_ca : NULL,
 					  &srv->up_tls, &msg) != 0) {
 		fprintf(stderr, "sluice serve: %.*s\n", (int)msg.len, msg.data);
@@ -372,8 +419,21 @@ int cmd_serve_main(int argc, char **argv)
 			goto stop;
 		}
 	}
+	membudget_init(&srv->push_membudget, (size_t)srv->cfg.push_memory);
+	{
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned threads = srv->cfg.scan_threads ? srv->cfg.scan_threads
+				   : (unsigned)MAX(cpus, 1L);
+
+		if ((err = scanpool_new(threads, &srv->scan)) != 0) {
+			fprintf(stderr, "sluice serve: cannot start scan threads: %s\n", err_str(err));
+			goto stop;
+		}
+	}
 	memset(&hk, 0, sizeof(hk));
 	hk.srv = srv;
+	hk.workers = workers;
+	hk.nworkers = nworkers;
 	hk.watchdog_usec = watchdog_interval_usec();
 	hk.ev = event_new(workers[0].base, -1, EV_PERSIST, on_housekeeping, &hk);
 	{
@@ -421,15 +481,21 @@ int cmd_serve_main(int argc, char **argv)
 	event_free(hk.ev);
 	rc = 0;
 stop:
+	/* After the loops: no job can be submitted any more. */
+	scanpool_free(srv->scan);
+	srv->scan = NULL;
 	for (i = 0; i < nworkers; i++) {
 		if (workers[i].accept_ev)
 			event_free(workers[i].accept_ev);
+		if (workers[i].beat_ev)
+			event_free(workers[i].beat_ev);
 		if (workers[i].listen_fd > 0)
 			close(workers[i].listen_fd);
 		if (workers[i].base)
 			event_base_free(workers[i].base);
 	}
 out:
+	auth_free(srv->auth);
 	audit_close(srv->audit);
 	tls_ctx_free(srv->tls);
 	tls_ctx_free(srv->up_tls);

@@ -8,12 +8,14 @@
 #define SLUICE_NETPROXY_SERVER_H
 
 #include "core/base/api.h"
+#include "core/base/membudget.h"
 #include "netproxy/config.h"
 #include "netproxy/tls.h"
 #include "rules/snapshot.h"
 
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 struct upstream_target {
 	bool cgi;			/* embedded git http-backend */
@@ -29,6 +31,7 @@ struct upstream_target {
 int upstream_target_parse(const char *url, const char *repos_dir, struct upstream_target *t);
 
 struct audit_log;
+struct auth;
 
 /* Whether the upstream advertised push-options, per repository, learnt
  * from the advertisement that precedes every push (bounded; an unknown
@@ -46,13 +49,14 @@ struct server {
 	struct tls_ctx *up_tls;			/* https upstream, or NULL */
 	struct snapshot_holder *rules;		/* current rule snapshot */
 	struct audit_log *audit;		/* DATA/audit.jsonl + syslog */
+	struct auth *auth;			/* DATA/users (auth.h: its own lock) */
 	char spool_dir[1100];			/* DATA/spool */
 	volatile int stopping;			/* set once, by the main thread */
 	pthread_mutex_t pushopt_lock;		/* guards pushopt, pushopt_next */
 	struct pushopt_entry pushopt[PUSHOPT_CACHE];
 	unsigned pushopt_next;			/* round-robin replacement */
-	pthread_mutex_t budget_lock;		/* guards push_memory_used */
-	uint64_t push_memory_used;		/* base cache bytes reserved */
+	struct scanpool *scan;			/* pushes' heavy work, off the loops */
+	struct membudget push_membudget;	/* push_memory, shared by all pushes */
 };
 
 struct worker {
@@ -63,7 +67,18 @@ struct worker {
 	unsigned conns;			/* open connections */
 	unsigned id;
 	pthread_t thread;
+	struct event *beat_ev;		/* heartbeat timer of this loop */
+	_Atomic uint64_t beat_ms;	/* monotonic ms of its last run */
+	struct conn *heads;		/* connections still before a whole
+					 * request head, oldest first: the
+					 * first closed at max_connections */
 };
+
+/* Monotonic clock in milliseconds. */
+uint64_t conn_now_ms(void);
+/* How often each loop's heartbeat runs; the watchdog ping requires
+ * every loop to have beaten within a few of these. */
+#define WORKER_BEAT_MS 250u
 
 /* Accepts connections on w->listen_fd (conn.c). */
 int conn_worker_start(struct worker *w);

@@ -31,7 +31,8 @@
 	X(ERR_IO,           "I/O error") \
 	X(ERR_USAGE,        "bad arguments") \
 	X(ERR_STOPPED,      "stopped by the consumer") \
-	X(ERR_STATE,        "call not valid in this state")
+	X(ERR_STATE,        "call not valid in this state") \
+	X(ERR_CANCELED,     "stopped: time budget ran out")
 
 enum sluice_err {
 	ERR__FIRST = SLUICE_ERR_BASE,	/* not an error; codes follow it upwards */

@@ -41,8 +41,25 @@
 #define LIMIT_BASE_CACHE_BYTES       (96u * 1024 * 1024)
 /* Raw pack spool on disk per push: bounds disk use of one connection. */
 #define LIMIT_SPOOL_BYTES_DEFAULT    (4ull * 1024 * 1024 * 1024)
-/* Bytes decompressed per push, against zip-bomb packs. */
+/* Bytes decompressed per push, against zip-bomb packs: an absolute cap
+ * on the work of one push, checked before each object or delta result is
+ * produced (the amplification budget below is the tighter one for small
+ * pushes). */
 #define LIMIT_INFLATE_TOTAL_DEFAULT  (16ull * 1024 * 1024 * 1024)
+/* Amplification budget, against delta bombs: a 449-byte delta may declare
+ * a 500 MiB result, and eight such deltas hold a CPU for seconds.  The
+ * inflated and reconstructed bytes of a pack (every inflated byte, every
+ * base re-inflated from the spool, every delta result) may not exceed
+ * SLACK + RATIO * (raw pack bytes received so far); a delta result is
+ * checked against it before it is allocated or built, so a bomb costs
+ * about the slack, never what it declares.  Deflate itself cannot expand
+ * beyond about 1032:1, so at 2048:1 plain inflation never reaches the
+ * limit; only delta reconstruction and re-inflation (the work an attacker
+ * can multiply) can.  Real histories stay below about 200:1 (an 8 MB
+ * benchmark pack inflates to 380 MB).  The slack lets small pushes of
+ * highly compressible files through (8 MiB of zeros deflate to 8 KiB). */
+#define LIMIT_AMPLIFICATION_RATIO    2048u
+#define LIMIT_AMPLIFICATION_SLACK    (16ull * 1024 * 1024)
 /* Tree and commit bytes kept to map blobs to paths after the pack ends. */
 #define LIMIT_PATH_MAP_BYTES_DEFAULT (256u * 1024 * 1024)
 /* Tree nesting walked when mapping blobs to paths: a pack of trees nested
@@ -76,6 +93,21 @@
  * compressible bodies pass; absolute cap: LIMIT_INFLATE_TOTAL_DEFAULT. */
 #define LIMIT_CONTENT_INFLATE_RATIO  100u
 #define LIMIT_CONTENT_INFLATE_SLACK  (1u * 1024 * 1024)
+/* Slow clients (slowloris): a connection that has not finished its TLS
+ * handshake, or its request head, within these is closed, whatever its
+ * trickle of bytes (each byte used to reset the idle timer); nginx's
+ * client_header_timeout and HAProxy's `timeout http-request` are the
+ * same idea.  A body must keep up LIMIT_BODY_RATE_MIN bytes per second
+ * over each window while the gate is reading it.  Plain numbers: config
+ * takes them as its defaults (netproxy/config.c). */
+#define LIMIT_TLS_HANDSHAKE_MS       10000
+#define LIMIT_REQUEST_HEAD_MS        20000
+#define LIMIT_BODY_RATE_MIN          1024
+#define LIMIT_BODY_RATE_WINDOW_MS    15000
+/* Working memory of all pushes in flight together: delta bases and
+ * results, held bodies.  Sized for a 1 GB board (the process idles near
+ * 50 MB); a push that cannot get memory is refused LIMIT_MEMORY. */
+#define LIMIT_PUSH_MEMORY_DEFAULT    134217728
 /* Push options in one push (git sends one pkt per `-o`): each costs a
  * stored string and is matched against bypass policy. */
 #define LIMIT_PUSH_OPTIONS           256u
@@ -130,5 +162,47 @@
 #define LIMIT_IAC_COND_DEPTH         16u
 #define LIMIT_IAC_PATH_SEGMENTS      24u
 #define LIMIT_IAC_PACK_BYTES         (8u * 1024 * 1024)
+
+/* --- authentication (netproxy/auth.h) ------------------------------- */
+
+/* PBKDF2-HMAC-SHA256 iterations for a new password hash: about 25 ms of
+ * one core here.  The hash runs on an event loop, so this trades guessing
+ * cost against loop stall; the count is stored per user and can rise. */
+#define LIMIT_AUTH_PBKDF2_ITER_DEFAULT 100000u
+/* Iteration counts accepted from DATA/users: fewer makes an offline guess
+ * too cheap; more lets one line stall an event loop for seconds. */
+#define LIMIT_AUTH_PBKDF2_ITER_MIN   10000u
+#define LIMIT_AUTH_PBKDF2_ITER_MAX   2000000u
+/* Random salt of a new hash; salts read back may be 8..64 bytes. */
+#define LIMIT_AUTH_SALT_BYTES        16u
+#define LIMIT_AUTH_SALT_BYTES_MIN    8u
+#define LIMIT_AUTH_SALT_BYTES_MAX    64u
+/* DATA/users size, users in it and one line: the file is read whole on
+ * every change, under a lock the event loops share. */
+#define LIMIT_AUTH_FILE_BYTES        (1u * 1024 * 1024)
+#define LIMIT_AUTH_USERS             4096u
+#define LIMIT_AUTH_LINE_BYTES        512u
+/* A user name: it becomes REMOTE_USER and an audit field. */
+#define LIMIT_AUTH_NAME_BYTES        64u
+/* Password bytes: PBKDF2 hashes any length, but nobody needs more. */
+#define LIMIT_AUTH_PASSWORD_BYTES    256u
+/* Shortest password `sluice user add` stores. */
+#define LIMIT_AUTH_PASSWORD_MIN      8u
+/* Length of a generated password (base62: about 143 bits). */
+#define LIMIT_AUTH_GENERATED_CHARS   24u
+/* An Authorization field value longer than this is refused unread. */
+#define LIMIT_AUTH_HEADER_BYTES      1024u
+/* Recently verified credentials, so git's GET + POST of one push cost
+ * one slow hash; a changed DATA/users empties the cache. */
+#define LIMIT_AUTH_CACHE_ENTRIES     256u
+#define LIMIT_AUTH_CACHE_TTL_SEC     300u
+/* Password guessing and CPU burning from one address (IPv6: one /64):
+ * after this many failures in the window, answer at once without hashing. */
+#define LIMIT_AUTH_FAILURES          5u
+#define LIMIT_AUTH_FAILURE_WINDOW_SEC 60u
+#define LIMIT_AUTH_FAILURE_CLIENTS   1024u
+/* Slow hashes per second for the whole process: many addresses together
+ * must not keep the event loops hashing. */
+#define LIMIT_AUTH_HASHES_PER_SEC    20u
 
 #endif

@@ -39,12 +39,23 @@ int pack_delta_header(const uint8_t *delta, size_t delta_len, uint64_t *base_siz
 	return 0;
 }
 
+/* Output between two reads of the cancel flag. */
+#define CANCEL_EVERY ((size_t)1 << 20)
+
 int pack_delta_apply(const uint8_t *base, size_t base_len, const uint8_t *delta,
 		     size_t delta_len, uint8_t *out, size_t out_len)
+{
+	return pack_delta_apply_cancelable(base, base_len, delta, delta_len, out, out_len, NULL);
+}
+
+int pack_delta_apply_cancelable(const uint8_t *base, size_t base_len, const uint8_t *delta,
+				size_t delta_len, uint8_t *out, size_t out_len,
+				const atomic_bool *cancel)
 {
 	const uint8_t *p, *end = delta + delta_len;
 	uint64_t bsz, rsz;
 	size_t hl, left = out_len;
+	size_t next_check = out_len > CANCEL_EVERY ? out_len - CANCEL_EVERY : 0;
 	uint8_t *o = out;
 
 	if (pack_delta_header(delta, delta_len, &bsz, &rsz, &hl))
@@ -54,6 +65,14 @@ int pack_delta_apply(const uint8_t *base, size_t base_len, const uint8_t *delta,
 	p = delta + hl;
 	while (p < end) {
 		uint8_t c = *p++;
+
+		/* one load per MiB written: `left` only falls, by at most
+		 * 64 KiB per instruction */
+		if (cancel && left < next_check) {
+			if (atomic_load_explicit(cancel, memory_order_relaxed))
+				return ERR_CANCELED;
+			next_check = left > CANCEL_EVERY ? left - CANCEL_EVERY : 0;
+		}
 
 		if (c & 0x80) {
 			size_t off = 0, sz = 0;

@@ -14,12 +14,15 @@
  * exactly.  Every failure is ERR_DELTA; nothing is read or written outside
  * the given buffers.
  *
- * Caveats: none; pure functions, no allocation.
+ * Caveats: pure functions, no allocation; pack_delta_apply_cancelable()
+ * only reads the flag it is given.
  */
 #ifndef SLUICE_PACK_DELTA_H
 #define SLUICE_PACK_DELTA_H
 
 #include "core/base/api.h"
+
+#include <stdatomic.h>
 
 /* Parses the two size varints at the start of a delta.  On success sets
  * *base_size, *result_size and *hdr_len (bytes used) and returns 0;
@@ -33,5 +36,13 @@ int pack_delta_header(const uint8_t *delta, size_t delta_len, uint64_t *base_siz
  * base or delta. */
 int pack_delta_apply(const uint8_t *base, size_t base_len, const uint8_t *delta,
 		     size_t delta_len, uint8_t *out, size_t out_len);
+
+/* The same, reading *cancel (when not NULL) before each 1 MiB of output:
+ * once it is true, stops with ERR_CANCELED (out then holds a partial
+ * result).  A 500 MiB result is a few hundred milliseconds of copying;
+ * another thread can stop it within one slice. */
+int pack_delta_apply_cancelable(const uint8_t *base, size_t base_len, const uint8_t *delta,
+				size_t delta_len, uint8_t *out, size_t out_len,
+				const atomic_bool *cancel);
 
 #endif

@@ -21,6 +21,7 @@
 #include "core/base/buf.h"
 #include "core/base/err-t.h"
 #include "core/base/limits.h"
+#include "core/base/membudget.h"
 #include "core/pack/delta.h"
 #include "core/pack/oidmap-int.h"
 #include "core/pack/pack.h"
@@ -44,8 +45,22 @@
 #define SPOOL_WBUF (256u * 1024)
 /* Raw bytes read per pread when re-inflating a base. */
 #define READ_CHUNK (64u * 1024)
-/* Largest slice handed to zlib at once (its counters are 32-bit). */
+/* Largest input slice handed to zlib at once (its counters are 32-bit). */
 #define ZLIB_SLICE ((size_t)1 << 30)
+/* Largest output handed to zlib, the delta applier, the hash or the sink
+ * at once.  The cancel flag is read between slices, so this is also how
+ * much work may follow a cancellation. */
+#define WORK_SLICE ((size_t)1 << 20)
+/* Deflate's largest expansion: a length/distance pair of two 1-bit codes
+ * copies 258 bytes (RFC 1951 §3.2.5), so a stream of n bytes inflates to
+ * at most about 1032 * n. */
+#define DEFLATE_MAX_RATIO 1032u
+/* One inflate stream's own memory (state and 32 KiB window), counted in
+ * the fixed reservation. */
+#define ZLIB_STREAM_BYTES (48u * 1024)
+/* Delta data buffers above this are freed after use instead of kept for
+ * the next delta, so one large delta does not hold the shared budget. */
+#define HELD_KEEP ((size_t)1 << 20)
 
 /* --- hashing ------------------------------------------------------------ */
 
@@ -117,6 +132,13 @@ static void hash_object_begin(struct hash_ctx *h, enum pack_hash_algo algo,
 }
 
 /* --- types ---------------------------------------------------------------- */
+
+/* A growable buffer whose capacity is reserved from the memory budget. */
+struct held_buf {
+	uint8_t *data;		/* owned; NULL while cap is 0 */
+	size_t len;		/* bytes in use */
+	size_t cap;		/* bytes allocated, all reserved */
+};
 
 enum pack_state {
 	PS_HEADER,	/* collecting the 12-byte "PACK" header */
@@ -207,7 +229,8 @@ struct pack_parser {
 	unsigned ref_have;		/* bytes of ref filled */
 	enum inflate_mode mode;		/* where inflated bytes go */
 	uint64_t produced;		/* bytes inflated so far */
-	uint8_t *obuf;			/* INF_DIRECT destination (owned) */
+	uint8_t *obuf;			/* INF_DIRECT destination (owned,
+					 * reserved: the entry's size) */
 	struct hash_ctx oh;		/* id of a whole object being streamed */
 	struct pack_object_info info;	/* what the sink sees for it */
 
@@ -221,10 +244,16 @@ struct pack_parser {
 	bool z_live;			/* z needs inflateEnd */
 	z_stream rz;			/* re-inflates bases from the spool */
 	bool rz_live;			/* rz needs inflateEnd */
+	bool fixed_ready;		/* scratch, rbuf, wbuf allocated and the
+					 * fixed reservation taken */
 	uint8_t *scratch;		/* INFLATE_CHUNK bytes for INF_STREAM */
 	uint8_t *rbuf;			/* READ_CHUNK bytes for spool reads */
-	struct buf dbuf;		/* delta data of the delta being resolved */
-	struct buf dbuf2;		/* delta data while rebuilding a base */
+	struct held_buf dbuf;		/* delta data of the delta being resolved */
+	struct held_buf dbuf2;		/* delta data while rebuilding a base */
+	size_t held;			/* bytes reserved (from limits.memory when
+					 * set), all returned at release */
+	uint32_t pin;			/* cache node being read as a base, never
+					 * evicted; NO_ENTRY when none */
 	uint32_t *stack;		/* rebuild chain / deferred work stack */
 	size_t stack_len, stack_cap;	/* entries used / allocated */
 
@@ -278,14 +307,60 @@ static int limit(struct pack_parser *p, enum pack_limit which)
 	return ERR_LIMIT;
 }
 
-/* Charges n inflated or reconstructed bytes against inflate_total. */
-static int charge(struct pack_parser *p, uint64_t n)
+static int check_cancel(const struct pack_parser *p)
 {
-	if (n > p->prm.limits.inflate_total ||
-	    p->st.bytes_inflated > p->prm.limits.inflate_total - n)
-		return limit(p, PACK_LIMIT_INFLATE_TOTAL);
-	p->st.bytes_inflated += n;
+	if (p->prm.cancel && atomic_load_explicit(p->prm.cancel, memory_order_relaxed))
+		return ERR_CANCELED;
 	return 0;
+}
+
+/* Raw pack bytes consumed up to the current position: a function of the
+ * input alone, however it was split, because every state sets cur_pos
+ * before it charges. */
+static uint64_t bytes_seen(const struct pack_parser *p)
+{
+	return p->cur_in ? p->call_start + p->cur_pos : p->st.bytes_in;
+}
+
+/* What the amplification budget allows after `raw` raw bytes. */
+static uint64_t amp_allowed(const struct pack_parser *p, uint64_t raw)
+{
+	const struct pack_limits *l = &p->prm.limits;
+	uint64_t a;
+
+	if (__builtin_mul_overflow(raw, (uint64_t)l->amplification_ratio, &a) ||
+	    __builtin_add_overflow(a, l->amplification_slack, &a))
+		return UINT64_MAX;
+	return a;
+}
+
+/* Charges n bytes that are about to be inflated or reconstructed, before
+ * any of them is allocated or produced.  credit: raw bytes that must still
+ * arrive to produce them (a whole stream's own compressed bytes, at
+ * deflate's best), 0 for work on bytes already received. */
+static int charge_check(struct pack_parser *p, uint64_t n, uint64_t credit, uint64_t *want)
+{
+	const struct pack_limits *l = &p->prm.limits;
+
+	if (__builtin_add_overflow(p->st.bytes_inflated, n, want) || *want > l->inflate_total) {
+		p->st.limit_wanted = *want < n ? UINT64_MAX : *want;
+		return limit(p, PACK_LIMIT_INFLATE_TOTAL);
+	}
+	if (*want > amp_allowed(p, bytes_seen(p) + credit)) {
+		p->st.limit_wanted = *want;
+		return limit(p, PACK_LIMIT_AMPLIFICATION);
+	}
+	return 0;
+}
+
+static int charge(struct pack_parser *p, uint64_t n, uint64_t credit)
+{
+	uint64_t want;
+	int err = charge_check(p, n, credit, &want);
+
+	if (!err)
+		p->st.bytes_inflated = want;
+	return err;
 }
 
 static int stack_push(struct pack_parser *p, uint32_t v)
@@ -332,22 +407,115 @@ static void lru_push_front(struct base_cache *c, uint32_t n)
 		c->tail = n;
 }
 
-static void cache_evict_tail(struct pack_parser *p)
+/* --- memory budget ------------------------------------------------------- */
+
+static void mem_give(struct pack_parser *p, size_t n)
+{
+	BUG_ON(n > p->held);
+	p->held -= n;
+	if (p->prm.limits.memory && n)
+		membudget_give(p->prm.limits.memory, n);
+}
+
+static void mem_held(struct pack_parser *p, size_t n)
+{
+	p->held += n;
+	if (p->held > p->st.memory_peak)
+		p->st.memory_peak = p->held;
+}
+
+static void cache_evict(struct pack_parser *p, uint32_t n)
 {
 	struct base_cache *c = &p->cache;
-	uint32_t n = c->tail;
 	struct cache_node *x = &c->nodes[n];
 
 	lru_unlink(c, n);
 	p->ents[x->entry].cache = 0;
 	c->bytes -= x->len;
 	xfree(x->data);
+	mem_give(p, x->len);
 	x->data = NULL;
 	x->next = c->free_head;
 	c->free_head = n;
 }
 
-/* Takes ownership of data: keeps it as entry e's content or frees it.
+/* Evicts the least recently used base nobody is reading; false when
+ * there is none. */
+static bool cache_evict_one(struct pack_parser *p)
+{
+	struct base_cache *c = &p->cache;
+	uint32_t n = c->tail;
+
+	if (n != NO_ENTRY && n == p->pin)
+		n = c->nodes[n].prev;
+	if (n == NO_ENTRY)
+		return false;
+	cache_evict(p, n);
+	return true;
+}
+
+/* Reserves n bytes before they are allocated.  When the shared budget is
+ * short our own least recently used bases go first (each only costs a
+ * re-inflation later); when none is left the object at hand does not fit
+ * and the push cannot be judged now: PACK_LIMIT_MEMORY. */
+static int mem_take(struct pack_parser *p, size_t n)
+{
+	struct membudget *b = p->prm.limits.memory;
+
+	while (b && !membudget_take(b, n)) {
+		if (!cache_evict_one(p)) {
+			p->st.limit_wanted = n;
+			return limit(p, PACK_LIMIT_MEMORY);
+		}
+	}
+	mem_held(p, n);
+	return 0;
+}
+
+/* Reserves n bytes only if the budget has them now, evicting nothing. */
+static bool mem_try(struct pack_parser *p, size_t n)
+{
+	struct membudget *b = p->prm.limits.memory;
+
+	if (b && !membudget_take(b, n))
+		return false;
+	mem_held(p, n);
+	return true;
+}
+
+/* Grows h to exactly cap bytes (no-op when it holds that many). */
+static int held_reserve(struct pack_parser *p, struct held_buf *h, size_t cap)
+{
+	uint8_t *nd;
+	int err;
+
+	if (cap <= h->cap)
+		return 0;
+	if ((err = mem_take(p, cap - h->cap)))
+		return err;
+	nd = xrealloc(h->data, cap);
+	if (!nd) {
+		mem_give(p, cap - h->cap);
+		return ERR_NOMEM;
+	}
+	h->data = nd;
+	h->cap = cap;
+	return 0;
+}
+
+/* Frees h when it grew large, giving its bytes back to the budget. */
+static void held_trim(struct pack_parser *p, struct held_buf *h)
+{
+	if (h->cap <= HELD_KEEP)
+		return;
+	xfree(h->data);
+	mem_give(p, h->cap);
+	h->data = NULL;
+	h->len = h->cap = 0;
+}
+
+/* Takes ownership of data and of its reservation (len bytes): keeps it as
+ * entry e's content or frees it and gives the bytes back.
  * Objects above max_obj are kept only when `proven` (just rebuilt because
  * a delta needed it), and then up to half the cache: a large base with many
  * deltas must not be re-inflated for each of them. */
@@ -359,10 +527,16 @@ static void cache_insert(struct pack_parser *p, uint32_t e, uint8_t *data, size_
 
 	if (len > (proven ? c->max_bytes / 2 : c->max_obj) || !c->max_bytes || p->ents[e].cache) {
 		xfree(data);
+		mem_give(p, len);
 		return;
 	}
-	while (c->bytes + len > c->max_bytes && c->tail != NO_ENTRY)
-		cache_evict_tail(p);
+	while (c->bytes + len > c->max_bytes && cache_evict_one(p))
+		;
+	if (c->bytes + len > c->max_bytes) {
+		xfree(data);
+		mem_give(p, len);
+		return;
+	}
 	if (c->free_head != NO_ENTRY) {
 		n = c->free_head;
 		c->free_head = c->nodes[n].next;
@@ -374,6 +548,7 @@ static void cache_insert(struct pack_parser *p, uint32_t e, uint8_t *data, size_
 			if (!nn) {
 				/* losing a cache slot only costs a re-inflation */
 				xfree(data);
+				mem_give(p, len);
 				return;
 			}
 			c->nodes = nn;
@@ -401,6 +576,16 @@ static void cache_release(struct base_cache *c)
 
 /* --- spool ------------------------------------------------------------------ */
 
+/* A spool write or create that failed for lack of room is a capacity limit
+ * of the gate, not a corrupt pack: the pusher learns the gate's disk is
+ * full, and the audit does not call the push malformed. */
+static int spool_error(struct pack_parser *p, int e)
+{
+	if (e == ENOSPC || e == EDQUOT)
+		return limit(p, PACK_LIMIT_SPOOL_DISK);
+	return ERR_IO;
+}
+
 static int spool_open(struct pack_parser *p)
 {
 	const char *dir = p->prm.spool_dir;
@@ -412,13 +597,15 @@ static int spool_open(struct pack_parser *p)
 	if (!dir || !*dir)
 		dir = "/tmp";
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == ENOSPC || errno == EDQUOT))
+		return spool_error(p, errno);
 	if (fd < 0) {
 		/* filesystems without O_TMPFILE: create and unlink at once */
 		if ((size_t)snprintf(path, sizeof(path), "%s/sluice-spool-XXXXXX", dir) >= sizeof(path))
 			return ERR_IO;
 		fd = mkostemp(path, O_CLOEXEC);
 		if (fd < 0)
-			return ERR_IO;
+			return spool_error(p, errno);
 		unlink(path);
 	}
 	p->spool_fd = fd;
@@ -440,7 +627,9 @@ static int spool_flush(struct pack_parser *p)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0)
+			return spool_error(p, errno);
+		if (n == 0)
 			return ERR_IO;
 		done += (size_t)n;
 	}
@@ -520,16 +709,18 @@ static int reinflate(struct pack_parser *p, uint32_t e, uint8_t *dst, uint64_t s
 	uint64_t left = size;
 	int err, ret;
 
-	if ((err = charge(p, size)))
+	if ((err = charge(p, size, 0)))
 		return err;
 	p->st.base_cache_misses++;
 	if (inflateReset(&p->rz) != Z_OK)
 		return ERR_INFLATE;
 	p->rz.avail_in = 0;
 	for (;;) {
-		size_t room = (size_t)MIN(left, (uint64_t)ZLIB_SLICE);
+		size_t room = (size_t)MIN(left, (uint64_t)WORK_SLICE);
 		uInt in_before, out_before;
 
+		if ((err = check_cancel(p)))
+			return err;
 		if (p->rz.avail_in == 0) {
 			size_t n = (size_t)MIN((uint64_t)READ_CHUNK, end > off ? end - off : 0);
 
@@ -559,10 +750,14 @@ static int reinflate(struct pack_parser *p, uint32_t e, uint8_t *dst, uint64_t s
 
 /* --- reconstruction ---------------------------------------------------------- */
 
+/* Ends a use of c: owned content goes to the cache (with its reservation),
+ * borrowed content is unpinned. */
 static void content_put(struct pack_parser *p, struct content *c)
 {
 	if (c->owned)
 		cache_insert(p, c->entry, c->data, c->len, true);
+	else
+		p->pin = NO_ENTRY;
 	c->data = NULL;
 	c->owned = false;
 }
@@ -572,7 +767,24 @@ static bool is_delta(const struct pack_entry *x)
 	return x->raw_type == PACK_OBJ_OFS_DELTA || x->raw_type == PACK_OBJ_REF_DELTA;
 }
 
-/* Applies delta (dlen bytes) to base into a new buffer. */
+/* The limits a delta's declared result would break, read from its header
+ * before its base is fetched (which may itself cost a rebuild).  Charges
+ * nothing; apply_new() does. */
+static int delta_precheck(struct pack_parser *p, const uint8_t *delta, size_t dlen)
+{
+	uint64_t bsz, rsz, want;
+	size_t hl;
+
+	if (pack_delta_header(delta, dlen, &bsz, &rsz, &hl))
+		return ERR_DELTA;
+	if (rsz > p->prm.limits.max_object_bytes || rsz > SIZE_MAX)
+		return limit(p, PACK_LIMIT_OBJECT_BYTES);
+	return charge_check(p, rsz, 0, &want);
+}
+
+/* Applies delta (dlen bytes) to base into a new buffer, owned with its
+ * reservation by the caller.  The declared result size is checked against
+ * every limit before a byte of it is allocated. */
 static int apply_new(struct pack_parser *p, const struct content *base, const uint8_t *delta,
 		     size_t dlen, uint8_t **out, size_t *out_len)
 {
@@ -587,14 +799,20 @@ static int apply_new(struct pack_parser *p, const struct content *base, const ui
 		return ERR_DELTA;
 	if (rsz > p->prm.limits.max_object_bytes || rsz > SIZE_MAX)
 		return limit(p, PACK_LIMIT_OBJECT_BYTES);
-	if ((err = charge(p, rsz)))
+	if ((err = charge(p, rsz, 0)))
+		return err;
+	if ((err = mem_take(p, (size_t)rsz)))
 		return err;
 	res = xmalloc((size_t)rsz);
-	if (!res)
+	if (!res) {
+		mem_give(p, (size_t)rsz);
 		return ERR_NOMEM;
-	err = pack_delta_apply(base->data, base->len, delta, dlen, res, (size_t)rsz);
+	}
+	err = pack_delta_apply_cancelable(base->data, base->len, delta, dlen, res, (size_t)rsz,
+					  p->prm.cancel);
 	if (err) {
 		xfree(res);
+		mem_give(p, (size_t)rsz);
 		return err;
 	}
 	*out = res;
@@ -602,15 +820,15 @@ static int apply_new(struct pack_parser *p, const struct content *base, const ui
 	return 0;
 }
 
-static int delta_data_load(struct pack_parser *p, uint32_t e, struct buf *b)
+static int delta_data_load(struct pack_parser *p, uint32_t e, struct held_buf *b)
 {
 	uint64_t n = p->ents[e].size;
 	int err;
 
-	buf_reset(b);
+	b->len = 0;
 	if (n > SIZE_MAX)
 		return ERR_NOMEM;
-	if ((err = buf_reserve(b, (size_t)n)))
+	if ((err = held_reserve(p, b, (size_t)n)))
 		return err;
 	if ((err = reinflate(p, e, b->data, n)))
 		return err;
@@ -644,6 +862,7 @@ static int content_get(struct pack_parser *p, uint32_t e, struct content *out)
 		cur.data = n->data;
 		cur.len = n->len;
 		cur.entry = i;
+		p->pin = p->ents[i].cache - 1;
 	} else {
 		uint64_t sz = p->ents[i].size;
 
@@ -651,6 +870,9 @@ static int content_get(struct pack_parser *p, uint32_t e, struct content *out)
 			err = ERR_NOMEM;
 			goto fail;
 		}
+		/* charged again by reinflate(), reserved here first */
+		if ((err = mem_take(p, (size_t)sz)))
+			goto fail;
 		cur.data = xmalloc((size_t)sz);
 		cur.len = (size_t)sz;
 		cur.entry = i;
@@ -673,12 +895,17 @@ static int content_get(struct pack_parser *p, uint32_t e, struct content *out)
 		content_put(p, &cur);
 		cur = next;
 	}
+	held_trim(p, &p->dbuf2);
 	*out = cur;
 	return 0;
 fail:
 	p->stack_len = base_of_stack;
-	if (cur.owned)
+	if (cur.owned) {
 		xfree(cur.data);
+		mem_give(p, cur.len);
+	} else if (cur.data) {
+		p->pin = NO_ENTRY;
+	}
 	return err;
 }
 
@@ -702,11 +929,13 @@ static int resolve_delta(struct pack_parser *p, uint32_t e, const uint8_t *delta
 	struct content base;
 	struct hash_ctx h;
 	uint8_t *res = NULL;
-	size_t rlen = 0;
+	size_t rlen = 0, k;
 	int err;
 
 	if (b->depth + 1u > p->prm.limits.max_delta_depth)
 		return limit(p, PACK_LIMIT_DELTA_DEPTH);
+	if ((err = delta_precheck(p, delta, dlen)))
+		return err;
 	if ((err = content_get(p, x->base, &base)))
 		return err;
 	err = apply_new(p, &base, delta, dlen, &res, &rlen);
@@ -723,13 +952,23 @@ static int resolve_delta(struct pack_parser *p, uint32_t e, const uint8_t *delta
 	info.offset = x->offset;
 	info.index = e;
 	info.delta_depth = x->depth;
+	/* hashed and handed over in slices, so a cancellation is seen within
+	 * one slice of work however large the result */
 	hash_object_begin(&h, p->prm.hash_algo, info.type, rlen);
-	hash_update(&h, res, rlen);
+	for (k = 0; k < rlen; k += WORK_SLICE) {
+		if ((err = check_cancel(p)))
+			goto out;	/* h holds no resources */
+		hash_update(&h, res + k, MIN(WORK_SLICE, rlen - k));
+	}
 	hash_end(&h, oid_at(p, e));
 	if (s->object_begin && (err = s->object_begin(s->ctx, &info)) < 0)
 		goto out;
-	if (s->object_data && rlen && (err = s->object_data(s->ctx, &info, res, rlen)) < 0)
-		goto out;
+	for (k = 0; s->object_data && k < rlen; k += WORK_SLICE) {
+		if ((err = check_cancel(p)))
+			goto out;
+		if ((err = s->object_data(s->ctx, &info, res + k, MIN(WORK_SLICE, rlen - k))) < 0)
+			goto out;
+	}
 	info.oid_valid = true;
 	memcpy(info.oid.id, oid_at(p, e), p->oid_len);
 	if (s->object_end && (err = s->object_end(s->ctx, &info)) < 0)
@@ -745,6 +984,7 @@ static int resolve_delta(struct pack_parser *p, uint32_t e, const uint8_t *delta
 	return 0;
 out:
 	xfree(res);
+	mem_give(p, rlen);
 	return err;
 }
 
@@ -824,6 +1064,7 @@ static int resolve_deferred(struct pack_parser *p)
 			return err;
 		if ((err = resolve_delta(p, e, p->dbuf.data, p->dbuf.len)))
 			return err;
+		held_trim(p, &p->dbuf);
 		BUG_ON(p->stack_len != keep);
 		done++;
 		if ((err = push_chain(p, p->ents[e].children, NO_ENTRY)))
@@ -869,6 +1110,7 @@ static int st_header(struct pack_parser *p, const uint8_t *in, size_t len, size_
 static int entry_add(struct pack_parser *p)
 {
 	struct pack_entry *x;
+	int err;
 
 	if (p->nents == p->ents_cap) {
 		uint32_t nc = p->ents_cap ? p->ents_cap * 2 : 256;
@@ -877,6 +1119,9 @@ static int entry_add(struct pack_parser *p)
 
 		if (nc > p->count)
 			nc = p->count;
+		/* the table is attacker-sized (max_objects), so it is reserved */
+		if ((err = mem_take(p, (size_t)(nc - p->ents_cap) * (sizeof(*ne) + p->oid_len))))
+			return err;
 		ne = xrealloc(p->ents, (size_t)nc * sizeof(*ne));
 		if (!ne)
 			return ERR_NOMEM;
@@ -911,13 +1156,20 @@ static int start_data(struct pack_parser *p)
 		return ERR_INFLATE;
 	if (is_delta(x)) {
 		p->mode = INF_DELTA;
-		buf_reset(&p->dbuf);
+		p->dbuf.len = 0;
 	} else {
-		if (x->size <= p->cache.max_obj) {
+		/* One piece (cacheable) only when the budget already covers
+		 * it without the stream's credit: bytes that may never come
+		 * are not allocated ahead of them. */
+		if (x->size <= p->cache.max_obj &&
+		    p->st.bytes_inflated <= amp_allowed(p, bytes_seen(p)) &&
+		    mem_try(p, (size_t)x->size)) {
 			p->mode = INF_DIRECT;
 			p->obuf = xmalloc((size_t)x->size);
-			if (!p->obuf)
+			if (!p->obuf) {
+				mem_give(p, (size_t)x->size);
 				return ERR_NOMEM;
+			}
 		} else {
 			p->mode = INF_STREAM;
 		}
@@ -952,7 +1204,9 @@ static int obj_header_done(struct pack_parser *p)
 
 	if (p->vsize > p->prm.limits.max_object_bytes || p->vsize > SIZE_MAX)
 		return limit(p, PACK_LIMIT_OBJECT_BYTES);
-	if ((err = charge(p, p->vsize)))
+	/* charged before a byte is inflated; the stream that must follow is
+	 * credited at deflate's best ratio and checked exactly at its end */
+	if ((err = charge(p, p->vsize, p->vsize / DEFLATE_MAX_RATIO)))
 		return err;
 	if ((err = entry_add(p)))
 		return err;
@@ -976,6 +1230,10 @@ static int st_obj_hdr(struct pack_parser *p, const uint8_t *in, size_t len, size
 		uint8_t c = in[(*pos)++];
 
 		if (p->obj_hdr_bytes++ == 0) {
+			int err = check_cancel(p);
+
+			if (err)
+				return err;
 			p->obj_off = p->call_start + *pos - 1;
 			p->vtype = (c >> 4) & 7;
 			p->vsize = c & 15;
@@ -992,8 +1250,10 @@ static int st_obj_hdr(struct pack_parser *p, const uint8_t *in, size_t len, size
 			p->vsize |= g << p->vshift;
 			p->vshift += 7;
 		}
-		if (!(c & 0x80))
+		if (!(c & 0x80)) {
+			p->cur_pos = *pos;
 			return obj_header_done(p);
+		}
 	}
 	return 0;
 }
@@ -1041,6 +1301,7 @@ static int st_ofs(struct pack_parser *p, const uint8_t *in, size_t len, size_t *
 			return ERR_SYNTAX;
 		if ((err = base_known(p, b)))
 			return err;
+		p->cur_pos = *pos;
 		return start_data(p);
 	}
 	return 0;
@@ -1060,6 +1321,7 @@ static int st_ref(struct pack_parser *p, const uint8_t *in, size_t len, size_t *
 		return 0;
 	if (oidmap_get(&p->byoid, p->ref, &b) && (err = base_known(p, b)))
 		return err;
+	p->cur_pos = *pos;
 	return start_data(p);
 }
 
@@ -1070,9 +1332,15 @@ static int object_done(struct pack_parser *p)
 	const struct pack_object_sink *s = &p->prm.sink;
 	int err;
 
+	/* the exact check of the credit given at the header */
+	if (p->st.bytes_inflated > amp_allowed(p, bytes_seen(p))) {
+		p->st.limit_wanted = p->st.bytes_inflated;
+		return limit(p, PACK_LIMIT_AMPLIFICATION);
+	}
 	if (p->mode == INF_DELTA) {
 		if (x->base != NO_ENTRY && (p->ents[x->base].flags & EF_RESOLVED)) {
 			err = resolve_delta(p, p->cur, p->dbuf.data, p->dbuf.len);
+			held_trim(p, &p->dbuf);
 		} else {
 			err = defer(p, p->cur);
 		}
@@ -1133,10 +1401,12 @@ static int st_data(struct pack_parser *p, const uint8_t *in, size_t len, size_t 
 		size_t room, in_n = MIN(len - *pos, ZLIB_SLICE), used, got;
 		uint8_t *out;
 
+		if ((err = check_cancel(p)))
+			return err;
 		switch (p->mode) {
 		case INF_DIRECT:
 			out = p->obuf + p->produced;
-			room = (size_t)MIN(left, (uint64_t)ZLIB_SLICE);
+			room = (size_t)MIN(left, (uint64_t)WORK_SLICE);
 			break;
 		case INF_STREAM:
 			out = p->scratch;
@@ -1147,11 +1417,11 @@ static int st_data(struct pack_parser *p, const uint8_t *in, size_t len, size_t 
 				/* grow towards the declared size, never beyond */
 				size_t want = (size_t)MIN(left, (uint64_t)MAX(p->dbuf.cap, (size_t)65536));
 
-				if ((err = buf_reserve(&p->dbuf, want)))
-					return err == ERR_LIMIT ? ERR_NOMEM : err;
+				if ((err = held_reserve(p, &p->dbuf, p->dbuf.len + want)))
+					return err;
 			}
 			out = p->dbuf.data ? p->dbuf.data + p->dbuf.len : NULL;
-			room = (size_t)MIN(left, (uint64_t)MIN(p->dbuf.cap - p->dbuf.len, ZLIB_SLICE));
+			room = (size_t)MIN(left, (uint64_t)MIN(p->dbuf.cap - p->dbuf.len, WORK_SLICE));
 			break;
 		}
 		p->z.next_in = (uint8_t *)(uintptr_t)(in + *pos);
@@ -1166,8 +1436,10 @@ static int st_data(struct pack_parser *p, const uint8_t *in, size_t len, size_t 
 		p->produced += got;
 		if (got && (err = data_out(p, out, got)))
 			return err;
-		if (ret == Z_STREAM_END)
+		if (ret == Z_STREAM_END) {
+			p->cur_pos = *pos;
 			return p->produced == size ? object_done(p) : ERR_SYNTAX;
+		}
 		if (ret == Z_MEM_ERROR)
 			return ERR_NOMEM;
 		if (ret != Z_OK && ret != Z_BUF_ERROR)
@@ -1219,6 +1491,28 @@ static void parser_fail(struct pack_parser *p, int err)
 	p->err = err;
 }
 
+/* The buffers every pack needs, reserved and allocated at the first feed
+ * (not at init) so that a spent budget is reported like any other limit. */
+static int fixed_buffers(struct pack_parser *p)
+{
+	bool spool = p->prm.pack_fd < 0;
+	int err;
+
+	if (p->fixed_ready)
+		return 0;
+	if ((err = mem_take(p, INFLATE_CHUNK + READ_CHUNK + 2 * ZLIB_STREAM_BYTES +
+			    (spool ? SPOOL_WBUF : 0))))
+		return err;
+	p->fixed_ready = true;	/* the reservation is returned at release */
+	p->scratch = xmalloc(INFLATE_CHUNK);
+	p->rbuf = xmalloc(READ_CHUNK);
+	if (spool)
+		p->wbuf = xmalloc(SPOOL_WBUF);
+	if (!p->scratch || !p->rbuf || (spool && !p->wbuf))
+		return ERR_NOMEM;
+	return 0;
+}
+
 static struct dec_result parser_feed(struct pack_parser *p, const uint8_t *in, size_t len)
 {
 	size_t pos = 0, avail = len;
@@ -1227,6 +1521,10 @@ static struct dec_result parser_feed(struct pack_parser *p, const uint8_t *in, s
 
 	if (p->state == PS_DONE || p->state == PS_FAILED)
 		return dec_err(ERR_STATE, 0);
+	if ((err = check_cancel(p)) || (err = fixed_buffers(p))) {
+		parser_fail(p, err);
+		return dec_err(err, 0);
+	}
 	if (p->prm.pack_fd < 0) {
 		uint64_t room = p->prm.limits.spool_bytes > p->st.bytes_in ?
 				p->prm.limits.spool_bytes - p->st.bytes_in : 0;
@@ -1324,8 +1622,10 @@ static void parser_release(struct pack_parser *p)
 	xfree(p->scratch);
 	xfree(p->rbuf);
 	xfree(p->wbuf);
-	buf_release(&p->dbuf);
-	buf_release(&p->dbuf2);
+	xfree(p->dbuf.data);
+	xfree(p->dbuf2.data);
+	memset(&p->dbuf, 0, sizeof(p->dbuf));
+	memset(&p->dbuf2, 0, sizeof(p->dbuf2));
 	xfree(p->stack);
 	xfree(p->ents);
 	xfree(p->oids);
@@ -1336,6 +1636,11 @@ static void parser_release(struct pack_parser *p)
 	cache_release(&p->cache);
 	if (p->spool_fd >= 0)
 		close(p->spool_fd);
+	/* every reservation at once: each buffer above held its share */
+	if (p->prm.limits.memory && p->held)
+		membudget_give(p->prm.limits.memory, p->held);
+	p->held = 0;
+	p->fixed_ready = false;
 	p->obuf = p->scratch = p->rbuf = p->wbuf = p->oids = p->pend_oids = NULL;
 	p->stack = NULL;
 	p->ents = NULL;
@@ -1352,8 +1657,7 @@ static int parser_init(struct pack_parser *p, const struct pack_params *prm)
 	p->prm = *prm;
 	p->oid_len = pack_oid_len(prm->hash_algo);
 	p->state = PS_HEADER;
-	buf_init(&p->dbuf, SIZE_MAX);
-	buf_init(&p->dbuf2, SIZE_MAX);
+	p->pin = NO_ENTRY;
 	oidmap_init(&p->byoid, p->oid_len, byoid_key, p);
 	oidmap_init(&p->pendmap, p->oid_len, pend_key, p);
 	p->cache.head = p->cache.tail = p->cache.free_head = NO_ENTRY;
@@ -1361,12 +1665,6 @@ static int parser_init(struct pack_parser *p, const struct pack_params *prm)
 	/* one object may take a quarter of the cache, so a large blob
 	 * cannot flush every base of the chains around it */
 	p->cache.max_obj = prm->limits.base_cache_bytes / 4;
-	p->scratch = xmalloc(INFLATE_CHUNK);
-	p->rbuf = xmalloc(READ_CHUNK);
-	if (prm->pack_fd < 0)
-		p->wbuf = xmalloc(SPOOL_WBUF);
-	if (!p->scratch || !p->rbuf || (prm->pack_fd < 0 && !p->wbuf))
-		goto nomem;
 	if (inflateInit(&p->z) != Z_OK)
 		goto nomem;
 	p->z_live = true;
@@ -1462,6 +1760,9 @@ void pack_limits_default(struct pack_limits *l)
 	l->base_cache_bytes = LIMIT_BASE_CACHE_BYTES;
 	l->spool_bytes = LIMIT_SPOOL_BYTES_DEFAULT;
 	l->inflate_total = LIMIT_INFLATE_TOTAL_DEFAULT;
+	l->amplification_ratio = LIMIT_AMPLIFICATION_RATIO;
+	l->amplification_slack = LIMIT_AMPLIFICATION_SLACK;
+	l->memory = NULL;
 }
 
 size_t pack_oid_len(enum pack_hash_algo algo)

@@ -22,8 +22,8 @@
  *     (object_begin, object_data*, object_end), so a large blob costs no
  *     memory beyond the zlib window;
  *   - delta objects are inflated, applied to their base (every copy
- *     bounds-checked) and reported as the resulting type with the
- *     reconstructed content in one object_data call;
+ *     bounds-checked) and reported as the resulting type, the
+ *     reconstructed content in object_data calls of at most 1 MiB;
  *   - every object's id is computed (SHA-1 of "<type> <size>\0" + content,
  *     or SHA-256 when params.hash_algo says so);
  *   - REF_DELTA whose base has not arrived yet is deferred and resolved
@@ -44,7 +44,10 @@
  *                   differs from the header size (shorter or longer);
  *   ERR_UNSUPPORTED version not 2 or 3;
  *   ERR_OVERFLOW    the size varint or the OFS_DELTA offset exceeds 64 bits;
- *   ERR_LIMIT       a pack_limits field; pack_stats.limit_hit says which;
+ *   ERR_LIMIT       a pack_limits field; pack_stats.limit_hit says which
+ *                   (PACK_LIMIT_SPOOL_DISK: the spool write failed with
+ *                   ENOSPC or EDQUOT, a full disk rather than corruption);
+ *   ERR_CANCELED    params.cancel read true;
  *   ERR_INFLATE     corrupt zlib stream (bad header, data or adler-32), or
  *                   a spooled stream that does not re-inflate as before;
  *   ERR_DELTA       bad delta: base size mismatch, copy outside the base,
@@ -62,27 +65,69 @@
  * The position of an error (dec_result.consumed summed over the feeds)
  * depends only on the input bytes, never on how they were split.
  *
- * Work and memory: limits.inflate_total is charged with every byte
- * inflated (including bases re-inflated from the spool) and every delta
- * result, so a delta bomb or a cache-thrashing chain stops at a known
- * cost.  An object of at most base_cache_bytes/4 inflates straight into a
- * buffer that joins the cache; larger ones stream through a 128 KiB chunk.
- * Memory besides the cache: about 100 bytes per object (entry, id, id
- * table) plus the largest delta being applied (delta data, base and
- * result).  Our own spool keeps its last 256 KiB in memory, so small
- * pushes never touch the disk.
+ * Work and memory: every byte the parser inflates or reconstructs (whole
+ * objects, delta data, bases re-inflated from the spool, delta results)
+ * is charged to one ledger, pack_stats.bytes_inflated, and checked BEFORE
+ * the bytes are allocated or produced, against two limits:
+ *   - limits.inflate_total, an absolute cap per pack;
+ *   - the amplification budget, amplification_slack + amplification_ratio
+ *     * (raw pack bytes received up to that point).  A delta's result
+ *     size and a whole object's size are read from their headers and
+ *     checked before anything is allocated, so a few hundred bytes that
+ *     declare a 500 MiB result cost about nothing: ERR_LIMIT with
+ *     PACK_LIMIT_AMPLIFICATION (pack_stats.limit_wanted holds the total
+ *     the refused step would have reached).  A whole object's own stream
+ *     is credited with the fewest bytes deflate could have encoded it in
+ *     (1/1032 of its size) and checked again, exactly, where it ends; at
+ *     ratios above 1032 plain inflation therefore never trips the budget,
+ *     only delta reconstruction and re-inflation do.
+ * Each check fires at a byte position fixed by the input alone.  Total
+ * work per pack is thus at most the ledger (linear in the raw bytes) plus
+ * delta instructions and hashing, each linear in it.
+ *
+ * Memory: when limits.memory is set, every large buffer the parser holds
+ * is reserved from that shared budget before it is allocated and given
+ * back when freed: the cached bases, delta data, the base and the result
+ * of a delta being applied, a whole object inflated in one piece, the
+ * entry table (about 60 bytes per object), and the fixed buffers (128 KiB
+ * inflate chunk, 64 KiB read chunk, zlib state, and for our own spool
+ * its last 256 KiB, kept in memory so small pushes never touch the disk),
+ * these reserved at the first feed.  When a reservation fails, the
+ * parser first evicts its own least recently used cached bases; when the
+ * object at hand still does not fit, ERR_LIMIT with PACK_LIMIT_MEMORY
+ * (limit_wanted: the bytes it asked for).  Where that happens depends on
+ * the other holders of the budget, so it is the one error whose position
+ * is not fixed by the input.  A whole object inflates in one piece (and
+ * joins the cache) only when it is at most base_cache_bytes/4, the
+ * amplification budget already covers it without credit, and the budget
+ * has room now; otherwise it streams through the 128 KiB chunk.
+ * base_cache_bytes caps the cache of this one pack.  Not counted: the id
+ * lookup tables and the deferred-delta stacks (a few bytes per object,
+ * bounded through max_objects).  pack_stats.memory_peak is the most this
+ * parser held at once (counted even without a budget).
+ *
+ * Cancellation: params.cancel, when set, is read before each object, at
+ * least once per 1 MiB inflated, re-inflated, reconstructed, hashed or
+ * handed to the sink, and at each feed; once it reads true the parser
+ * stops with ERR_CANCELED within that much work.
  *
  * Using pack_decoder directly: the context is a struct pack_parser, so
  * pack_parser_stats(ctx, ...) may be called on it before release.
  *
- * Caveats: not thread-safe; one parser per pack.  Pointers handed to the
- * sink are valid only during the callback.
+ * Caveats: not thread-safe; one parser per pack (only limits.memory and
+ * params.cancel may be shared with, or written by, other threads).  The
+ * memory budget and the cancel flag must outlive the parser.  Pointers
+ * handed to the sink are valid only during the callback.
  */
 #ifndef SLUICE_PACK_PACK_H
 #define SLUICE_PACK_PACK_H
 
 #include "core/base/api.h"
 #include "core/decode/decoder-t.h"
+
+#include <stdatomic.h>
+
+struct membudget;
 
 enum pack_obj_type {
 	PACK_OBJ_NONE = 0,
@@ -113,6 +158,9 @@ enum pack_limit {
 	PACK_LIMIT_DELTA_DEPTH,
 	PACK_LIMIT_SPOOL_BYTES,
 	PACK_LIMIT_INFLATE_TOTAL,
+	PACK_LIMIT_AMPLIFICATION,	/* slack + ratio * raw bytes exceeded */
+	PACK_LIMIT_MEMORY,		/* the shared memory budget is spent */
+	PACK_LIMIT_SPOOL_DISK,		/* the spool disk is full (ENOSPC/EDQUOT) */
 };
 
 struct pack_limits {
@@ -122,9 +170,14 @@ struct pack_limits {
 	size_t base_cache_bytes;	/* LIMIT_BASE_CACHE_BYTES */
 	uint64_t spool_bytes;		/* LIMIT_SPOOL_BYTES_DEFAULT */
 	uint64_t inflate_total;		/* LIMIT_INFLATE_TOTAL_DEFAULT */
+	uint32_t amplification_ratio;	/* LIMIT_AMPLIFICATION_RATIO: bytes
+					 * inflated per raw byte received */
+	uint64_t amplification_slack;	/* LIMIT_AMPLIFICATION_SLACK */
+	struct membudget *memory;	/* shared budget for large buffers, or
+					 * NULL (unbounded); borrowed */
 };
 
-/* Fills every field with its limits.h default. */
+/* Fills every field with its limits.h default; memory is NULL. */
 void pack_limits_default(struct pack_limits *l);
 
 /* What the sink learns about an object. */
@@ -146,7 +199,8 @@ struct pack_object_info {
  * comes later, and any delta on a deferred delta), which are reported
  * after the trailer verified and before feed returns DEC_STOP.  A whole
  * object's data may arrive in any number of object_data calls (how many
- * depends on how the input was split); a delta result arrives in one.
+ * depends on how the input was split); a delta result arrives in pieces
+ * of at most 1 MiB.
  * info.index is the position in the pack, so deferred objects report
  * their original index. */
 struct pack_object_sink {
@@ -168,6 +222,9 @@ struct pack_params {
 	const char *spool_dir;		/* directory for the temporary spool
 					 * (NULL: $TMPDIR or /tmp); the file is
 					 * unlinked at once */
+	const atomic_bool *cancel;	/* true: stop with ERR_CANCELED; NULL:
+					 * never; borrowed, may be set from
+					 * another thread */
 };
 
 /* Summary after the pack ended (or failed). */
@@ -182,6 +239,10 @@ struct pack_stats {
 	uint64_t base_cache_misses;	/* objects re-inflated from the spool
 					 * (bases and deferred delta data) */
 	enum pack_limit limit_hit;	/* which limit stopped it, if any */
+	uint64_t limit_wanted;		/* INFLATE_TOTAL, AMPLIFICATION: the
+					 * ledger the refused step would have
+					 * reached; MEMORY: bytes asked for */
+	uint64_t memory_peak;		/* most bytes held reserved at once */
 };
 
 extern const struct decoder_type pack_decoder;

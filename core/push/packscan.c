@@ -219,6 +219,7 @@ int packscan_new(const struct packscan_params *p, struct packscan **out)
 	pp.sink.ctx = ps;
 	pp.pack_fd = p->pack_fd;
 	pp.spool_dir = p->spool_dir;
+	pp.cancel = p->cancel;
 	err = pack_attrib_new(p->algo, LIMIT_PATH_MAP_BYTES_DEFAULT, &ps->attrib);
 	if (!err)
 		err = pack_parser_new(&pp, &ps->parser);

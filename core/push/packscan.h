@@ -34,6 +34,7 @@ struct packscan_params {
 	int pack_fd;			/* see struct pack_params */
 	const char *spool_dir;		/* see struct pack_params */
 	const struct iac_checkset *iac;	/* IaC checks, or NULL for none */
+	const atomic_bool *cancel;	/* see struct pack_params */
 };
 
 struct iac_checkset;
@@ -50,7 +51,9 @@ struct packscan_blob {
 
 int packscan_new(const struct packscan_params *p, struct packscan **out);
 void packscan_free(struct packscan *ps);
-/* Raw pack bytes; STOP after the verified trailer. */
+/* Raw pack bytes; STOP after the verified trailer.  Errors are the pack
+ * parser's (pack.h), including ERR_LIMIT with packscan_stats().pack.
+ * limit_hit naming the limit, and ERR_CANCELED. */
 struct dec_result packscan_feed(struct packscan *ps, const uint8_t *p, size_t n);
 struct dec_result packscan_finish(struct packscan *ps);
 /* Maps blobs to paths; call once after the pack ended (or failed: what

@@ -156,6 +156,7 @@ static int commands_done(struct push_session *ps)
 	pp.pack_fd = -1;
 	pp.spool_dir = ps->p.spool_dir;
 	pp.iac = ps->p.iac;
+	pp.cancel = ps->p.cancel;
 	err = packscan_new(&pp, &ps->pack);
 	if (err == ERR_NOMEM)
 		return err;
@@ -167,9 +168,23 @@ static int commands_done(struct push_session *ps)
 	return 0;
 }
 
+/* "449 bytes", "12 KiB", "500 MiB": sizes in details, rounded down. */
+static const char *size_text(char *out, size_t n, uint64_t bytes)
+{
+	if (bytes < 1024)
+		snprintf(out, n, "%llu bytes", (unsigned long long)bytes);
+	else if (bytes < 1024 * 1024)
+		snprintf(out, n, "%llu KiB", (unsigned long long)(bytes >> 10));
+	else
+		snprintf(out, n, "%llu MiB", (unsigned long long)(bytes >> 20));
+	return out;
+}
+
 static void pack_error(struct push_session *ps, int err)
 {
+	const struct pack_limits *l = &ps->p.limits;
 	struct packscan_stats st;
+	char detail[sizeof(ps->detail)], a[32], b[32], c[32];
 
 	packscan_stats(ps->pack, &st);
 	if (err == ERR_LIMIT) {
@@ -179,10 +194,31 @@ static void pack_error(struct push_session *ps, int err)
 		case PACK_LIMIT_DELTA_DEPTH: fail(ps, VR_LIMIT_DEPTH, NULL); return;
 		case PACK_LIMIT_SPOOL_BYTES: fail(ps, VR_LIMIT_SPOOL, NULL); return;
 		case PACK_LIMIT_INFLATE_TOTAL: fail(ps, VR_LIMIT_EXPANSION, NULL); return;
+		case PACK_LIMIT_AMPLIFICATION:
+			snprintf(detail, sizeof(detail),
+				 "the pack would expand to more than %s from %s received "
+				 "(limit %u:1 plus %s)",
+				 size_text(a, sizeof(a), st.pack.limit_wanted),
+				 size_text(b, sizeof(b), st.pack.bytes_in), l->amplification_ratio,
+				 size_text(c, sizeof(c), l->amplification_slack));
+			fail(ps, VR_LIMIT_AMPLIFICATION, detail);
+			return;
+		case PACK_LIMIT_MEMORY:
+			snprintf(detail, sizeof(detail),
+				 "the memory shared by pushes in flight is spent (this push "
+				 "needed %s more)", size_text(a, sizeof(a), st.pack.limit_wanted));
+			fail(ps, VR_LIMIT_MEMORY, detail);
+			return;
+		case PACK_LIMIT_SPOOL_DISK:
+			fail(ps, VR_LIMIT_SPOOL, "no space left on the gate's spool disk");
+			return;
 		default: break;
 		}
 	}
-	if (err == ERR_BASE_MISSING)
+	if (err == ERR_CANCELED)
+		fail(ps, VR_BUDGET_TIME, "scanning took longer than the push time budget; "
+		     "the rest of the push was not scanned");
+	else if (err == ERR_BASE_MISSING)
 		fail(ps, VR_THIN_BASE_MISSING, NULL);
 	else if (err == ERR_NOMEM)
 		fail(ps, VR_INTERNAL, "out of memory");

@@ -7,6 +7,12 @@
  * The session never fails hard on bad input: a malformed command block, a
  * corrupt pack or a limit becomes a verdict reason (push_session_reason),
  * and the caller refuses the push.  Only ERR_NOMEM is returned as such.
+ * Pack limits become: LIMIT_OBJECTS, LIMIT_OBJECT_SIZE, LIMIT_DEPTH,
+ * LIMIT_EXPANSION (inflate_total), LIMIT_AMPLIFICATION (the pack expands
+ * beyond slack + ratio * its size so far), LIMIT_MEMORY (the shared budget
+ * in limits.memory is spent, also when the parser cannot start),
+ * LIMIT_SPOOL (spool limit, or the spool disk is full); params.cancel
+ * becomes BUDGET_TIME.  Each comes with a detail naming the figures.
  *
  * Life cycle: new -> feed* -> finish -> (read results) -> free.
  * Caveats: single-threaded; the ruleset and scratch must outlive it.
@@ -31,6 +37,9 @@ struct push_session_params {
 	struct pack_limits limits;	/* copy */
 	const char *spool_dir;		/* pack spool directory */
 	const struct iac_checkset *iac;	/* IaC checks, or NULL */
+	const atomic_bool *cancel;	/* set from another thread to stop
+					 * scanning (VR_BUDGET_TIME); NULL:
+					 * never; must outlive the session */
 };
 
 struct iac_checkset;

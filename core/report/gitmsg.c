@@ -170,7 +170,16 @@ int gitmsg_reject(struct buf *out, const struct push_command *cmds, size_t n_cmd
 			err = line(out, "incident %s", o->incident);
 	}
 	err = err ? err : gitmsg_ng_reason(&ng, f, nf, reason, detail);
-	err = err ? err : pktline_encode(&report, "unpack ok\n", 10);
+	/* Never "unpack ok" for a push that was not applied: git prints
+	 * "remote unpack failed: <this>" and still shows each ng reason. */
+	if (!err) {
+		struct buf u;
+
+		buf_init(&u, 256);
+		err = buf_printf(&u, "unpack refused by sluice: %s\n", verdict_reason_id(reason));
+		err = err ? err : pktline_encode(&report, u.data, u.len);
+		buf_release(&u);
+	}
 	for (i = 0; !err && i < n_cmds; i++) {
 		struct buf l;
 

@@ -24,8 +24,12 @@ struct gitmsg_opts {
 };
 
 /* The whole reply body of a refused push: band-2 explanation (when
- * side-band), then the report (`unpack ok`, `ng` per command, flush) in
- * band 1 (or bare without side-band), then a flush.  `reason` is the
+ * side-band), then the report (`unpack refused by sluice: <REASON_ID>`,
+ * `ng <ref> <reason>` per command, flush) in band 1 (or bare without
+ * side-band), then a flush.  The unpack line is never "ok": git prints it
+ * as "remote unpack failed: ..." and keeps each ng reason, so even a
+ * refusal that names no command (garbage before the first one) reads as
+ * a failure.  `reason` is the
  * main verdict reason; findings may be empty for limit reasons, then
  * `detail` says what happened. */
 int gitmsg_reject(struct buf *out, const struct push_command *cmds, size_t n_cmds,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # -o sluice.bypass=<reason>: accepted, applied, recorded in the audit log;
-# an unknown reason is refused; a policy that names users refuses
-# anonymous bypasses; warn-tier findings pass with remote: warnings.
+# an unknown reason is refused; a policy that names users accepts only a
+# user verified against DATA/users (the Basic user name alone, with any
+# password, is refused); warn-tier findings pass with remote: warnings.
 . "$(dirname "$0")/lib.sh"
 
 start_gate
@@ -39,7 +40,9 @@ echo "$line" | grep -q '"path":"fixture.yaml"' || fail "finding path not audited
 echo "$line" | grep -q "$TOKEN" && fail "audit holds the secret"
 ok "bypass accepted, applied and audited with reason, note and finding"
 
-# Policy: only listed users may bypass; anonymous pushes are refused.
+# Policy: only listed users may bypass, and only as a user the gate
+# verified against DATA/users.  This upstream asks for no credential, so
+# git sends none unasked; the header is added the way a script would.
 kill "$SL_PID"; wait "$SL_PID" 2>/dev/null || true
 start_sluice --upstream "http://127.0.0.1:$UP_PORT/git" --set "repo.app.git.bypass=users:alice"
 git -C "$WORK/w" remote set-url origin "$GATE/app.git"
@@ -47,16 +50,44 @@ TOKEN2=$(github_token 6)
 echo "token: $TOKEN2" > "$WORK/w/fixture2.yaml"
 git -C "$WORK/w" add -A
 git -C "$WORK/w" commit -qm "second fixture"
+as_user() {	# as_user NAME PASSWORD GIT-ARGS...: git with a Basic credential
+	local auth
+	auth=$(printf '%s:%s' "$1" "$2" | base64 -w0)
+	shift 2
+	git -c http.extraHeader="Authorization: Basic $auth" "$@"
+}
+before=$(upstream_state app)
 set +e
 git -C "$WORK/w" push -o sluice.bypass=false-positive origin main > "$WORK/anon.out" 2>&1
 rc=$?
 set -e
 [ "$rc" != 0 ] || fail "anonymous bypass must be refused under users:alice"
-grep -q "bypass needs an authenticated user" "$WORK/anon.out" || fail "refusal not explained: $(cat "$WORK/anon.out")"
+grep -q "bypass needs a user verified by the gate" "$WORK/anon.out" || fail "refusal not explained: $(cat "$WORK/anon.out")"
 ok "per-repository bypass policy refuses an anonymous bypass"
 
+set +e
+as_user alice anything -C "$WORK/w" push -o sluice.bypass=false-positive origin main > "$WORK/claimed.out" 2>&1
+rc=$?
+set -e
+[ "$rc" != 0 ] || fail "the claimed name alice without DATA/users must not bypass"
+grep -q "bypass needs a user verified by the gate" "$WORK/claimed.out" || fail "refusal not explained: $(cat "$WORK/claimed.out")"
+printf 'alice-password-1\n' | "$BIN" user add alice --data "$DATA" 2>/dev/null || fail "sluice user add alice"
+set +e
+as_user alice wrong-password -C "$WORK/w" push -o sluice.bypass=false-positive origin main > "$WORK/wrong.out" 2>&1
+rc=$?
+set -e
+[ "$rc" != 0 ] || fail "alice with a wrong password must not bypass"
+grep -q "bypass needs a user verified by the gate" "$WORK/wrong.out" || fail "refusal not explained: $(cat "$WORK/wrong.out")"
+[ "$(upstream_state app)" = "$before" ] || fail "a refused bypass changed the upstream"
+as_user alice alice-password-1 -C "$WORK/w" push -o sluice.bypass=false-positive origin main > "$WORK/alice.out" 2>&1 ||
+	fail "verified alice's bypass: $(cat "$WORK/alice.out")"
+grep -q "push accepted with bypass 'false-positive'" "$WORK/alice.out" || fail "bypass not announced: $(cat "$WORK/alice.out")"
+[ "$(git -C "$WORK/upstream/app.git" rev-parse main)" = "$(git -C "$WORK/w" rev-parse main)" ] || fail "verified bypass not applied"
+grep '"bypass":"false-positive"' "$DATA/audit.jsonl" | tail -1 | grep -q '"user":"alice"' ||
+	fail "bypass audit without the verified user"
+ok "users:alice: the claimed name (no DATA/users, or a wrong password) is refused; alice verified by the gate bypasses"
+
 # Warn tier: a generic password assignment passes with remote: warnings.
-git -C "$WORK/w" reset -q --hard HEAD~1
 printf 'db:\n  password: "Zq8vLm2Rt9Xw4Kp7"\n' > "$WORK/w/settings.yaml"
 git -C "$WORK/w" add -A
 git -C "$WORK/w" commit -qm settings

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The embedded default (`sluice serve` with no upstream): a demo
 # repository created on first start, served by git http-backend as a CGI
-# behind the gate.  A person clones it over https and pushes; a push with
-# a GitHub token is refused with remote: lines naming the file and line.
+# behind the gate.  A person clones it over https and pushes with the
+# admin credential the first start printed; a push with a GitHub token is
+# refused with remote: lines naming the file and line.
 . "$(dirname "$0")/lib.sh"
 
+export GIT_TERMINAL_PROMPT=0
 start_sluice
+PW=$(sed -n "s/^sluice: first start: push user 'admin' password '\([^']*\)'.*/\1/p" "$WORK/sluice.log")
+[ -n "$PW" ] || fail "first start printed no admin credential: $(cat "$WORK/sluice.log")"
 [ -d "$DATA/repos/demo.git" ] || fail "demo repository not created on first start"
 [ -s "$DATA/tls/cert.pem" ] && [ -s "$DATA/tls/key.pem" ] || fail "self-signed certificate not created"
 [ "$(stat -c %a "$DATA/tls/key.pem")" = 600 ] || fail "private key is not 0600"
@@ -13,7 +17,8 @@ start_sluice
 git clone -q "$GATE/demo.git" "$WORK/demo" 2> "$WORK/clone.err" || fail "clone demo: $(cat "$WORK/clone.err")"
 [ -f "$WORK/demo/README.md" ] || fail "demo repository has no README"
 git_user "$WORK/demo"
-ok "first start: demo repository, self-signed certificate; clone over https"
+git -C "$WORK/demo" remote set-url --push origin "https://admin:$PW@localhost:$SL_PORT/demo.git"
+ok "first start: demo repository, self-signed certificate, admin credential; clone over https"
 
 echo "clean change" >> "$WORK/demo/README.md"
 git -C "$WORK/demo" commit -qam "clean change"

@@ -96,6 +96,36 @@ uint64_t pb_whole(struct packbuild *b, unsigned type, const void *p, size_t n)
 	return off;
 }
 
+uint64_t pb_whole_fill(struct packbuild *b, unsigned type, uint8_t byte, uint64_t n)
+{
+	uint64_t off = b->out.len, left = n;
+	uint8_t in[64 * 1024], out[64 * 1024];
+	z_stream z;
+	int ret;
+
+	memset(in, byte, sizeof(in));
+	memset(&z, 0, sizeof(z));
+	pb_obj_header(b, type, n);
+	BUG_ON(deflateInit(&z, 9) != Z_OK);
+	do {
+		size_t k = (size_t)MIN(left, (uint64_t)sizeof(in));
+
+		left -= k;
+		z.next_in = in;
+		z.avail_in = (uInt)k;
+		do {
+			z.next_out = out;
+			z.avail_out = sizeof(out);
+			ret = deflate(&z, left ? Z_NO_FLUSH : Z_FINISH);
+			BUG_ON(ret == Z_STREAM_ERROR);
+			put(&b->out, out, sizeof(out) - z.avail_out);
+		} while (z.avail_out == 0);
+	} while (left);
+	BUG_ON(ret != Z_STREAM_END);
+	deflateEnd(&z);
+	return off;
+}
+
 uint64_t pb_ofs_delta(struct packbuild *b, uint64_t base_off, const void *delta, size_t n)
 {
 	uint64_t off = b->out.len;
@@ -197,6 +227,14 @@ void pb_delta_copy(struct buf *d, uint32_t off, uint32_t size)
 	}
 	put_byte(d, op);
 	put(d, args, n);
+}
+
+void pb_delta_copy_repeat(struct buf *d, uint32_t off, uint32_t size, uint64_t times)
+{
+	uint64_t k;
+
+	for (k = 0; k < times; k++)
+		pb_delta_copy(d, off, size);
 }
 
 void pb_delta_insert(struct buf *d, const void *p, size_t n)

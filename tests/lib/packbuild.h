@@ -41,6 +41,10 @@ void pb_ofs_encode(struct packbuild *b, uint64_t rel);
 void pb_zlib(struct packbuild *b, const void *p, size_t n);
 /* A whole object: header + zlib stream.  Returns its offset. */
 uint64_t pb_whole(struct packbuild *b, unsigned type, const void *p, size_t n);
+/* A whole object of n copies of one byte (type/size header + zlib stream
+ * at level 9), deflated in pieces so that n may exceed memory.  Returns
+ * its offset.  A bomb's raw material: 8 MiB of zeros deflate to 8 KiB. */
+uint64_t pb_whole_fill(struct packbuild *b, unsigned type, uint8_t byte, uint64_t n);
 /* An OFS_DELTA on the object at base_off.  Returns its offset. */
 uint64_t pb_ofs_delta(struct packbuild *b, uint64_t base_off, const void *delta, size_t n);
 /* A REF_DELTA on base id (pack_oid_len(algo) bytes).  Returns its offset. */
@@ -55,6 +59,9 @@ void pb_oid(enum pack_hash_algo algo, unsigned type, const void *p, size_t n, ui
 void pb_delta_new(struct buf *d, uint64_t base_size, uint64_t result_size);
 /* A copy op; size 0x10000 is written as "no size bytes". */
 void pb_delta_copy(struct buf *d, uint32_t off, uint32_t size);
+/* `times` identical copy ops: the delta bomb's body (each op is a byte or
+ * a few, each may copy up to 16 MiB). */
+void pb_delta_copy_repeat(struct buf *d, uint32_t off, uint32_t size, uint64_t times);
 /* Insert ops of at most 127 bytes each. */
 void pb_delta_insert(struct buf *d, const void *p, size_t n);
 

@@ -4,7 +4,8 @@
  * report-status inside band 1): band-2 lines are printable ASCII of at
  * most GITMSG_COLUMNS, name commit, path:line, rule, severity, redacted
  * value and fingerprint, the hints and the incident; band 1 holds
- * "unpack ok" and one "ng <ref> <reason>" per command, then a flush.
+ * "unpack refused by sluice: <ID>" and one "ng <ref> <reason>" per
+ * command, then a flush.
  */
 #include "core/base/api.h"
 #include "core/base/buf.h"
@@ -165,8 +166,9 @@ static void status_release(struct report_status *s)
 	xfree(s->lines);
 }
 
-/* unpack ok, then exactly one "ng <ref> <reason>\n" per command, in
- * order, then one flush and nothing after it. */
+/* "unpack refused by sluice: <ID>" (never "unpack ok"), then exactly
+ * one "ng <ref> <reason>\n" per command, in order, then one flush and
+ * nothing after it. */
 static void expect_status(const struct report_status *s, const struct push_command *cmds,
 			  size_t n, const char *reason)
 {
@@ -176,7 +178,8 @@ static void expect_status(const struct report_status *s, const struct push_comma
 	assert_int_equal(s->n_flush, 1);
 	assert_int_equal(s->flush_at, n + 1);
 	assert_int_equal(s->after_flush, 0);
-	assert_string_equal(s->lines[0], "unpack ok\n");
+	assert_true(strncmp(s->lines[0], "unpack refused by sluice: ", 26) == 0);
+	assert_string_not_equal(s->lines[0], "unpack ok\n");
 	for (i = 0; i < n; i++) {
 		char want[2048];
 

@@ -8,6 +8,7 @@
 #include "core/base/buf.h"
 #include "core/base/err-t.h"
 #include "core/base/limits.h"
+#include "core/base/membudget.h"
 #include "core/pack/delta.h"
 #include "core/pack/pack.h"
 #include "tests/lib/packbuild.h"
@@ -15,6 +16,10 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mount.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -997,6 +1002,535 @@ static void test_delta_apply_direct(void **state)
 	buf_release(&d);
 }
 
+/* --- work and memory bounds ------------------------------------------------------ */
+
+#define MIB ((uint64_t)1 << 20)
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* What the amplification budget allows after `raw` pack bytes. */
+static uint64_t amp_allowed(const struct pack_limits *l, uint64_t raw)
+{
+	return l->amplification_slack + (uint64_t)l->amplification_ratio * raw;
+}
+
+/* A 64 KiB blob of zeros and `n` deltas on it, each declaring a `result`
+ * byte object made of 64 KiB copies: a few hundred bytes of pack. */
+static void bomb_pack(struct packbuild *b, unsigned n, uint64_t result)
+{
+	uint64_t base;
+	struct buf d;
+	unsigned k;
+
+	pb_init(b, PACK_HASH_SHA1);
+	pb_header(b, 2, 1 + n);
+	base = pb_whole_fill(b, PACK_OBJ_BLOB, 0, 65536);
+	buf_init(&d, 1 << 26);
+	pb_delta_new(&d, 65536, result);
+	pb_delta_copy_repeat(&d, 0, 0x10000, result / 0x10000);
+	for (k = 0; k < n; k++)
+		pb_ofs_delta(b, base, d.data, d.len);
+	pb_trailer(b);
+	buf_release(&d);
+}
+
+/* One whole run with a recording sink; the parser reserves from a fresh
+ * budget of `cap` bytes, which must be whole again after the run. */
+static struct dec_result run_budget(const struct pack_limits *lim, const struct buf *pack,
+				    size_t cap, struct pack_stats *st, size_t *peak,
+				    double *secs, struct rec *r)
+{
+	struct membudget mb;
+	struct dec_result res;
+	struct cfg c;
+	double t0;
+
+	membudget_init(&mb, cap);
+	cfg_init(&c, PACK_HASH_SHA1);
+	c.prm.limits = *lim;
+	c.prm.limits.memory = &mb;
+	t0 = now_s();
+	res = run_rec(&c.prm, pack->data, pack->len, r, st);
+	if (secs)
+		*secs = now_s() - t0;
+	assert_int_equal(membudget_used(&mb), 0);	/* everything given back */
+	if (peak)
+		*peak = membudget_peak(&mb);
+	return res;
+}
+
+static void test_delta_bomb(void **state)
+{
+	static const unsigned counts[] = { 1, 16 };
+	struct pack_limits lim;
+	struct membudget mb;
+	struct packbuild b;
+	struct pack_stats st;
+	struct dec_result r;
+	struct rec rc;
+	size_t peak, i;
+	double secs;
+
+	UNUSED(state);
+	for (i = 0; i < ARRAY_SIZE(counts); i++) {
+		bomb_pack(&b, counts[i], 500 * MIB);
+		/* the whole bomb is smaller than this comment */
+		assert_true(b.out.len < 200 + 40 * counts[i]);
+		pack_limits_default(&lim);
+		r = run_budget(&lim, &b.out, (size_t)1 << 30, &st, &peak, &secs, &rc);
+		assert_int_equal(r.status, DEC_ERR);
+		assert_int_equal(r.err, ERR_LIMIT);
+		assert_int_equal(st.limit_hit, PACK_LIMIT_AMPLIFICATION);
+		assert_true(st.limit_wanted >= 500 * MIB);
+		/* refused before the result was allocated or built */
+		assert_true(peak < 2 * MIB);
+		assert_true(st.memory_peak < 2 * MIB);
+		assert_true(st.bytes_inflated <= 65536 + 8200);
+		assert_true(st.bytes_inflated <= amp_allowed(&lim, st.bytes_in));
+		assert_true(secs < 0.5);
+		/* only the base was reported */
+		assert_int_equal(rc.n, 1);
+		rec_free(&rc);
+		/* the same at every split point and byte by byte */
+		membudget_init(&mb, (size_t)1 << 30);
+		lim.memory = &mb;
+		expect_fail(&lim, &b.out, ERR_LIMIT, PACK_LIMIT_AMPLIFICATION);
+		assert_true(membudget_peak(&mb) < 2 * MIB);
+		assert_int_equal(membudget_used(&mb), 0);
+		/* without the amplification budget, the absolute limits are
+		 * also checked before allocating */
+		pack_limits_default(&lim);
+		lim.amplification_slack = (uint64_t)1 << 60;
+		lim.inflate_total = 256 * MIB;
+		r = run_budget(&lim, &b.out, (size_t)1 << 30, &st, &peak, &secs, &rc);
+		assert_int_equal(r.err, ERR_LIMIT);
+		assert_int_equal(st.limit_hit, PACK_LIMIT_INFLATE_TOTAL);
+		assert_true(peak < 2 * MIB && secs < 0.5);
+		rec_free(&rc);
+		lim.inflate_total = LIMIT_INFLATE_TOTAL_DEFAULT;
+		lim.max_object_bytes = 256 * MIB;
+		r = run_budget(&lim, &b.out, (size_t)1 << 30, &st, &peak, &secs, &rc);
+		assert_int_equal(r.err, ERR_LIMIT);
+		assert_int_equal(st.limit_hit, PACK_LIMIT_OBJECT_BYTES);
+		assert_true(peak < 2 * MIB && secs < 0.5);
+		rec_free(&rc);
+		pb_release(&b);
+	}
+}
+
+/* base (1 MiB of zeros) <- d1 <- d2 <- ... <- dn, each delta copying its
+ * base but the last byte and adding one: 1 MiB each, about 40 bytes each. */
+static void reexpand_pack(struct packbuild *b, unsigned n)
+{
+	uint64_t prev;
+	struct buf d;
+	unsigned k;
+
+	pb_init(b, PACK_HASH_SHA1);
+	pb_header(b, 2, 1 + n);
+	prev = pb_whole_fill(b, PACK_OBJ_BLOB, 0, MIB);
+	buf_init(&d, 1 << 16);
+	for (k = 0; k < n; k++) {
+		uint8_t c = (uint8_t)('a' + k % 26);
+
+		buf_reset(&d);
+		pb_delta_new(&d, MIB, MIB);
+		pb_delta_copy(&d, 0, (uint32_t)MIB - 1);
+		pb_delta_insert(&d, &c, 1);
+		prev = pb_ofs_delta(b, prev, d.data, d.len);
+	}
+	pb_trailer(b);
+	buf_release(&d);
+}
+
+static void test_chain_reexpansion(void **state)
+{
+	struct pack_limits lim;
+	struct packbuild b;
+	struct pack_stats st;
+	struct dec_result r;
+	struct rec rc;
+	size_t peak;
+	double secs;
+
+	UNUSED(state);
+	/* with a cache, 8 revisions of a 1 MiB file are 9 MiB of work: fine */
+	reexpand_pack(&b, 8);
+	pack_limits_default(&lim);
+	r = run_budget(&lim, &b.out, (size_t)1 << 30, &st, &peak, &secs, &rc);
+	assert_int_equal(r.status, DEC_STOP);
+	assert_int_equal(rc.n, 9);
+	assert_int_equal(rc.objs[8].depth, 8);
+	assert_int_equal(rc.objs[8].content.len, MIB);
+	assert_int_equal(rc.objs[8].content.data[MIB - 1], 'h');
+	assert_int_equal(st.base_cache_misses, 0);
+	rec_free(&rc);
+	/* without one, every delta rebuilds its whole chain from the spool
+	 * (1 + 2 + ... + n MiB): the re-expansion is charged and stopped */
+	pack_limits_default(&lim);
+	lim.base_cache_bytes = 0;
+	r = run_budget(&lim, &b.out, (size_t)1 << 30, &st, &peak, &secs, &rc);
+	assert_int_equal(r.status, DEC_ERR);
+	assert_int_equal(r.err, ERR_LIMIT);
+	assert_int_equal(st.limit_hit, PACK_LIMIT_AMPLIFICATION);
+	assert_true(st.base_cache_misses > 0);
+	assert_true(st.bytes_inflated <= amp_allowed(&lim, st.bytes_in));
+	assert_true(rc.n >= 3 && rc.n < 9);
+	assert_true(peak < 8 * MIB);
+	assert_true(secs < 1.0);
+	rec_free(&rc);
+	expect_fail(&lim, &b.out, ERR_LIMIT, PACK_LIMIT_AMPLIFICATION);
+	pb_release(&b);
+}
+
+/* A normal, very compressible push still passes: 8 MiB of zeros (about
+ * 8 KiB deflated) and a delta making an 8 MiB variant of it. */
+static void test_compressible_blob_passes(void **state)
+{
+	static const size_t pieces[] = { 0, 1, 7, 4096 };
+	struct splitfeed_outcome o, w;
+	struct pack_limits lim;
+	struct packbuild b;
+	struct pack_stats st;
+	struct dec_result r;
+	struct membudget mb;
+	struct rec rc;
+	uint64_t base;
+	struct buf d;
+	uint8_t *zeros;
+	size_t peak, i;
+	struct cfg c;
+
+	UNUSED(state);
+	pb_init(&b, PACK_HASH_SHA1);
+	pb_header(&b, 2, 2);
+	base = pb_whole_fill(&b, PACK_OBJ_BLOB, 0, 8 * MIB);
+	buf_init(&d, 1 << 16);
+	pb_delta_new(&d, 8 * MIB, 8 * MIB);
+	pb_delta_insert(&d, "#!", 2);
+	pb_delta_copy(&d, 2, (uint32_t)(8 * MIB) - 2);
+	pb_ofs_delta(&b, base, d.data, d.len);
+	pb_trailer(&b);
+	assert_true(b.out.len < 16 * 1024);
+	pack_limits_default(&lim);
+	r = run_budget(&lim, &b.out, (size_t)64 << 20, &st, &peak, NULL, &rc);
+	assert_int_equal(r.status, DEC_STOP);
+	zeros = xcalloc(1, 8 * MIB);
+	assert_non_null(zeros);
+	expect_obj(&rc, 0, PACK_OBJ_BLOB, zeros, 8 * MIB, 0);
+	memcpy(zeros, "#!", 2);
+	expect_obj(&rc, 1, PACK_OBJ_BLOB, zeros, 8 * MIB, 1);
+	assert_true(st.bytes_inflated >= 16 * MIB);
+	assert_true(peak < 32 * MIB);
+	rec_free(&rc);
+	/* the same however it is cut (every split point would be 8000 runs
+	 * of 16 MiB each; whole, a few piece sizes and split points do) */
+	membudget_init(&mb, (size_t)64 << 20);
+	cfg_init(&c, PACK_HASH_SHA1);
+	c.prm.limits.memory = &mb;
+	splitfeed_run(&pack_decoder, cfg_params, &c, b.out.data, b.out.len, 0, &w);
+	assert_int_equal(w.status, DEC_STOP);
+	for (i = 1; i < ARRAY_SIZE(pieces); i++) {
+		splitfeed_run(&pack_decoder, cfg_params, &c, b.out.data, b.out.len, pieces[i], &o);
+		assert_int_equal(o.status, DEC_STOP);
+		assert_int_equal(o.out.len, w.out.len);
+		assert_memory_equal(o.out.data, w.out.data, w.out.len);
+		buf_release(&o.out);
+	}
+	for (i = 1; i < b.out.len; i += b.out.len / 7) {
+		splitfeed_run_split(&pack_decoder, cfg_params, &c, b.out.data, b.out.len, i, &o);
+		assert_int_equal(o.status, DEC_STOP);
+		assert_int_equal(o.out.len, w.out.len);
+		assert_memory_equal(o.out.data, w.out.data, w.out.len);
+		buf_release(&o.out);
+	}
+	assert_int_equal(membudget_used(&mb), 0);
+	buf_release(&w.out);
+	xfree(zeros);
+	buf_release(&d);
+	pb_release(&b);
+}
+
+static void test_memory_budget(void **state)
+{
+	struct pack_limits lim;
+	struct membudget mb;
+	struct packbuild b;
+	struct pack_stats st;
+	struct dec_result r;
+	struct rec rc;
+	size_t fixed, peak;
+	uint64_t a, bb;
+	struct buf d;
+
+	UNUSED(state);
+	pack_limits_default(&lim);
+	/* what every pack holds: measured on an empty one */
+	pb_init(&b, PACK_HASH_SHA1);
+	pb_header(&b, 2, 0);
+	pb_trailer(&b);
+	r = run_budget(&lim, &b.out, (size_t)1 << 30, &st, &peak, NULL, &rc);
+	assert_int_equal(r.status, DEC_STOP);
+	fixed = peak;
+	assert_true(fixed > 256 * 1024 && fixed < MIB);
+	rec_free(&rc);
+	/* a budget below that: refused at the first feed, nothing consumed */
+	r = run_budget(&lim, &b.out, fixed - 1, &st, &peak, NULL, &rc);
+	assert_int_equal(r.status, DEC_ERR);
+	assert_int_equal(r.err, ERR_LIMIT);
+	assert_int_equal(r.consumed, 0);
+	assert_int_equal(st.limit_hit, PACK_LIMIT_MEMORY);
+	assert_int_equal(st.limit_wanted, fixed);
+	rec_free(&rc);
+	pb_release(&b);
+
+	/* A and B (1 MiB each) join the cache; a delta on B needs 1 MiB
+	 * more: the budget has it only once A is evicted (B, being read,
+	 * is never evicted). */
+	buf_init(&d, 1 << 16);
+	pb_delta_new(&d, MIB, MIB);
+	pb_delta_copy(&d, 0, (uint32_t)MIB - 1);
+	pb_delta_insert(&d, "!", 1);
+	pb_init(&b, PACK_HASH_SHA1);
+	pb_header(&b, 2, 3);
+	a = pb_whole_fill(&b, PACK_OBJ_BLOB, 'a', MIB);
+	bb = pb_whole_fill(&b, PACK_OBJ_BLOB, 'b', MIB);
+	pb_ofs_delta(&b, bb, d.data, d.len);
+	pb_trailer(&b);
+	UNUSED(a);
+	r = run_budget(&lim, &b.out, fixed + 2 * MIB + 512 * 1024, &st, &peak, NULL, &rc);
+	assert_int_equal(r.status, DEC_STOP);
+	assert_int_equal(rc.n, 3);
+	assert_int_equal(rc.objs[2].content.data[0], 'b');
+	assert_int_equal(rc.objs[2].content.data[MIB - 1], '!');
+	assert_true(peak <= fixed + 2 * MIB + 512 * 1024);
+	rec_free(&rc);
+	/* with less, B and the result cannot both be held: refused, at the
+	 * same byte however the pack is cut */
+	membudget_init(&mb, fixed + MIB + 512 * 1024);
+	lim.memory = &mb;
+	expect_fail(&lim, &b.out, ERR_LIMIT, PACK_LIMIT_MEMORY);
+	assert_int_equal(membudget_used(&mb), 0);
+	assert_true(membudget_peak(&mb) <= fixed + MIB + 512 * 1024);
+	pb_release(&b);
+	buf_release(&d);
+}
+
+struct canceller {
+	atomic_bool *flag;	/* set after delay_ms */
+	unsigned delay_ms;	/* from thread start */
+	double set_at;		/* when it was set (now_s) */
+};
+
+static void *cancel_later(void *arg)
+{
+	struct canceller *c = arg;
+	struct timespec ts = { (time_t)(c->delay_ms / 1000), (long)(c->delay_ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+	c->set_at = now_s();
+	atomic_store(c->flag, true);
+	return NULL;
+}
+
+/* Feeds the pack whole while another thread sets the cancel flag after
+ * delay_ms; the parser must stop with ERR_CANCELED soon after. */
+static void expect_canceled(const struct pack_limits *lim, const struct buf *pack,
+			    unsigned delay_ms)
+{
+	struct canceller cn;
+	atomic_bool flag;
+	struct rec rc;
+	struct dec_result r;
+	pthread_t t;
+	struct cfg c;
+	double done;
+
+	atomic_init(&flag, false);
+	cn.flag = &flag;
+	cn.delay_ms = delay_ms;
+	cn.set_at = 0;
+	cfg_init(&c, PACK_HASH_SHA1);
+	c.prm.limits = *lim;
+	c.prm.cancel = &flag;
+	assert_int_equal(pthread_create(&t, NULL, cancel_later, &cn), 0);
+	r = run_rec(&c.prm, pack->data, pack->len, &rc, NULL);
+	done = now_s();
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(r.status, DEC_ERR);
+	assert_int_equal(r.err, ERR_CANCELED);
+	assert_true(cn.set_at > 0);
+	/* within a slice of work (1 MiB), with room for a loaded machine */
+	if (done - cn.set_at > 0.25)
+		fail_msg("stopped %.3f s after the flag was set", done - cn.set_at);
+	rec_free(&rc);
+}
+
+static void test_cancel(void **state)
+{
+	struct pack_limits lim;
+	struct packbuild b;
+	struct rec rc;
+	struct dec_result r;
+	atomic_bool flag;
+	uint64_t base;
+	struct buf d;
+	struct cfg c;
+	unsigned k;
+
+	UNUSED(state);
+	/* set before the parse: nothing is consumed */
+	pb_init(&b, PACK_HASH_SHA1);
+	pb_header(&b, 2, 1);
+	pb_whole(&b, PACK_OBJ_BLOB, "abc", 3);
+	pb_trailer(&b);
+	atomic_init(&flag, true);
+	cfg_init(&c, PACK_HASH_SHA1);
+	c.prm.cancel = &flag;
+	r = run_rec(&c.prm, b.out.data, b.out.len, &rc, NULL);
+	assert_int_equal(r.err, ERR_CANCELED);
+	assert_int_equal(r.consumed, 0);
+	assert_int_equal(rc.n, 0);
+	rec_free(&rc);
+	atomic_store(&flag, false);
+	r = run_rec(&c.prm, b.out.data, b.out.len, &rc, NULL);
+	assert_int_equal(r.status, DEC_STOP);
+	rec_free(&rc);
+	pb_release(&b);
+
+	/* one 256 MiB blob of zeros (256 KiB of pack) streaming: about a
+	 * second of inflating and hashing, stopped after 30 ms */
+	pb_init(&b, PACK_HASH_SHA1);
+	pb_header(&b, 2, 1);
+	pb_whole_fill(&b, PACK_OBJ_BLOB, 0, 256 * MIB);
+	pb_trailer(&b);
+	pack_limits_default(&lim);
+	expect_canceled(&lim, &b.out, 30);
+	pb_release(&b);
+
+	/* deltas: a 16 MiB base (streamed, so re-inflated for each) and 16
+	 * deltas of 16 MiB each, allowed by a raised budget: re-inflation,
+	 * application and hashing are each cut in slices */
+	pb_init(&b, PACK_HASH_SHA1);
+	pb_header(&b, 2, 17);
+	base = pb_whole_fill(&b, PACK_OBJ_BLOB, 0, 16 * MIB);
+	buf_init(&d, 1 << 16);
+	for (k = 0; k < 16; k++) {
+		uint8_t ch = (uint8_t)('a' + k);
+
+		buf_reset(&d);
+		pb_delta_new(&d, 16 * MIB, 16 * MIB);
+		pb_delta_insert(&d, &ch, 1);
+		pb_delta_copy(&d, 1, (uint32_t)(16 * MIB) - 1);
+		pb_ofs_delta(&b, base, d.data, d.len);
+	}
+	pb_trailer(&b);
+	pack_limits_default(&lim);
+	lim.amplification_slack = 4096 * MIB;
+	lim.base_cache_bytes = 32 * MIB;
+	expect_canceled(&lim, &b.out, 30);
+	buf_release(&d);
+	pb_release(&b);
+}
+
+static void test_delta_apply_cancelable(void **state)
+{
+	atomic_bool flag;
+	uint8_t *base, *out;
+	struct buf d;
+
+	UNUSED(state);
+	base = xcalloc(1, 65536);
+	out = xmalloc(4 * MIB);
+	assert_non_null(base);
+	assert_non_null(out);
+	buf_init(&d, 1 << 16);
+	pb_delta_new(&d, 65536, 4 * MIB);
+	pb_delta_copy_repeat(&d, 0, 0x10000, 64);
+	atomic_init(&flag, true);
+	/* 4 MiB: the flag is read after the first MiB */
+	assert_int_equal(pack_delta_apply_cancelable(base, 65536, d.data, d.len, out, 4 * MIB,
+						     &flag), ERR_CANCELED);
+	atomic_store(&flag, false);
+	assert_int_equal(pack_delta_apply_cancelable(base, 65536, d.data, d.len, out, 4 * MIB,
+						     &flag), 0);
+	/* below 1 MiB the flag is never read */
+	buf_reset(&d);
+	pb_delta_new(&d, 65536, 65536);
+	pb_delta_copy(&d, 0, 0x10000);
+	atomic_store(&flag, true);
+	assert_int_equal(pack_delta_apply_cancelable(base, 65536, d.data, d.len, out, 65536,
+						     &flag), 0);
+	buf_release(&d);
+	xfree(out);
+	xfree(base);
+}
+
+/* A spool on a 64 KiB tmpfs: the first 256 KiB write fails with ENOSPC,
+ * which is the gate's full disk (a limit), not a corrupt pack. */
+static void test_spool_disk_full(void **state)
+{
+	char dir[] = "/tmp/sluice-tinyspool-XXXXXX";
+	static const size_t pieces[] = { 0, 4096, 100000 };
+	struct splitfeed_outcome o;
+	struct packbuild b;
+	struct pack_stats st;
+	struct dec_result r;
+	struct rec rc;
+	uint8_t *noise;
+	uint32_t x = 12345;
+	size_t i;
+	struct cfg c;
+
+	UNUSED(state);
+	assert_non_null(mkdtemp(dir));
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=64k") != 0) {
+		rmdir(dir);
+		skip();	/* needs root (CAP_SYS_ADMIN); reported as skipped */
+	}
+	noise = xmalloc(MIB);
+	assert_non_null(noise);
+	for (i = 0; i < MIB; i++) {
+		x = x * 1103515245u + 12345u;
+		noise[i] = (uint8_t)(x >> 16);
+	}
+	pb_init(&b, PACK_HASH_SHA1);
+	pb_header(&b, 2, 1);
+	pb_whole(&b, PACK_OBJ_BLOB, noise, MIB);
+	pb_trailer(&b);
+	cfg_init(&c, PACK_HASH_SHA1);
+	c.prm.spool_dir = dir;
+	r = run_rec(&c.prm, b.out.data, b.out.len, &rc, &st);
+	assert_int_equal(r.status, DEC_ERR);
+	assert_int_equal(r.err, ERR_LIMIT);
+	assert_int_equal(st.limit_hit, PACK_LIMIT_SPOOL_DISK);
+	rec_free(&rc);
+	/* spool errors surface at the end of the feed that hit them, so only
+	 * the outcome is compared across cuts */
+	for (i = 0; i < ARRAY_SIZE(pieces); i++) {
+		splitfeed_run(&pack_decoder, cfg_params, &c, b.out.data, b.out.len, pieces[i], &o);
+		assert_int_equal(o.status, DEC_ERR);
+		assert_int_equal(o.err, ERR_LIMIT);
+		buf_release(&o.out);
+	}
+	/* the same pack on a roomy spool passes */
+	c.prm.spool_dir = NULL;
+	r = run_rec(&c.prm, b.out.data, b.out.len, &rc, &st);
+	assert_int_equal(r.status, DEC_STOP);
+	expect_obj(&rc, 0, PACK_OBJ_BLOB, noise, MIB, 0);
+	rec_free(&rc);
+	assert_int_equal(umount2(dir, MNT_DETACH), 0);
+	rmdir(dir);
+	xfree(noise);
+	pb_release(&b);
+}
+
 /* --- packs made by git ------------------------------------------------------------ */
 
 struct vp_line {
@@ -1367,6 +1901,13 @@ int main(void)
 		cmocka_unit_test(test_ref_missing_and_cycle),
 		cmocka_unit_test(test_sink_error_and_state),
 		cmocka_unit_test(test_delta_apply_direct),
+		cmocka_unit_test(test_delta_bomb),
+		cmocka_unit_test(test_chain_reexpansion),
+		cmocka_unit_test(test_compressible_blob_passes),
+		cmocka_unit_test(test_memory_budget),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_delta_apply_cancelable),
+		cmocka_unit_test(test_spool_disk_full),
 		cmocka_unit_test(test_git_packs),
 		cmocka_unit_test(test_git_sha256_pack),
 	};

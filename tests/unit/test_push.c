@@ -562,7 +562,7 @@ static void probe(void **state)
 	assert_int_equal(buf_append(&b, "0000", 4), 0);
 	run_cut(&b, 0, 0, NULL, &whole);
 	assert_false(whole.probe);
-	assert_int_equal(whole.reason, VR_PARSE_UNKNOWN);
+	assert_int_equal(whole.reason, VR_TRAILING_BYTES);
 	outcome_release(&whole);
 	buf_release(&b);
 
@@ -610,7 +610,7 @@ static void delete_only(void **state)
 	/* git sends no pack after deletes: bytes there are not a push. */
 	assert_int_equal(buf_append(&b, r1.pack.data, r1.pack.len), 0);
 	run_cut(&b, 0, 0, NULL, &whole);
-	assert_int_equal(whole.reason, VR_PARSE_UNKNOWN);
+	assert_int_equal(whole.reason, VR_TRAILING_BYTES);
 	outcome_release(&whole);
 	buf_release(&b);
 }
@@ -782,7 +782,7 @@ static void garbage_after_pack(void **state)
 	assert_int_equal(buf_append(&b, r1.body.data, r1.body.len), 0);
 	assert_int_equal(buf_append(&b, "0000junk", 8), 0);
 	check_splits(&b, r1.block_len, NULL, &whole);
-	assert_int_equal(whole.reason, VR_PARSE_UNKNOWN);
+	assert_int_equal(whole.reason, VR_TRAILING_BYTES);
 	/* What was scanned before is still reported. */
 	assert_non_null(find(&whole, "T-GHP", "config/app.env", 3));
 	outcome_release(&whole);
@@ -791,7 +791,7 @@ static void garbage_after_pack(void **state)
 	assert_int_equal(buf_append(&b, r1.body.data, r1.body.len), 0);
 	assert_int_equal(buf_append(&b, "\n", 1), 0);
 	run_cut(&b, r1.body.len, 0, NULL, &whole);
-	assert_int_equal(whole.reason, VR_PARSE_UNKNOWN);
+	assert_int_equal(whole.reason, VR_TRAILING_BYTES);
 	outcome_release(&whole);
 	buf_release(&b);
 }
