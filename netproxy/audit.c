@@ -286,13 +286,14 @@ int audit_write(struct audit_log *a, const struct audit_record *r)
 }
 
 /* Client-chosen text (the user name comes from a base64 header and may
- * hold any byte) must not forge a second log line. */
+ * hold any byte) must not forge a second log line or a key=value pair of
+ * its own: control bytes and spaces become '?'. */
 static const char *printable(const char *s, char *out, size_t cap)
 {
 	size_t i;
 
 	for (i = 0; s && s[i] && i + 1 < cap; i++)
-		out[i] = (s[i] < 0x20 || s[i] > 0x7e) ? '?' : s[i];
+		out[i] = (s[i] <= 0x20 || s[i] > 0x7e) ? '?' : s[i];
 	out[i] = '\0';
 	return out;
 }

@@ -45,6 +45,8 @@ struct sluice_config {
 	uint64_t push_memory;		/* working memory of all pushes in
 					 * flight together (bytes) */
 	unsigned scan_threads;		/* 0 = one per online CPU */
+	unsigned push_slots;		/* 0 = push_memory / LIMIT_PUSH_SLOT_MIB */
+	unsigned push_queue_timeout_ms;	/* wait for a slot, then busy */
 	unsigned handshake_timeout_ms;	/* TLS handshake deadline */
 	unsigned request_head_timeout_ms;	/* whole request head deadline */
 	unsigned min_body_rate;		/* bytes/s per window; 0 = off */

@@ -70,7 +70,7 @@
 #define CONN_TRAILER_HOLD 32u
 /* Transfer-decoded push body taken from the client while the previous
  * batch is being scanned; the client waits beyond it. */
-#define CONN_SCAN_BATCH (1024u * 1024)
+#define CONN_SCAN_BATCH (128u * 1024)
 /* Job error: the gzip content coding failed (corrupt, or over its
  * expansion limit); not a code of core/base/err-t.h. */
 #define GATE_ERR_GZIP (-1)
@@ -173,6 +173,13 @@ struct conn {
 	bool job_finish;		/* that batch ends the body */
 	int job_err;			/* (job) */
 	bool free_after_job;		/* conn_free waits for the job */
+
+	/* scan slot (srv->slot_lock guards has_slot, slot_waiting, slot_next) */
+	bool has_slot;
+	bool slot_waiting;
+	struct conn *slot_next;		/* FIFO of waiters */
+	struct event *slot_ev;		/* activated by the thread granting a slot */
+	struct event *slot_timer;	/* push_queue_timeout_ms */
 };
 
 static void conn_free(struct conn *c);
@@ -185,6 +192,10 @@ static void process_client(struct conn *c);
 static void gate_job_run(struct scan_job *job);
 static void head_wait_start(struct conn *c);
 static void head_wait_done(struct conn *c);
+static bool slot_acquire(struct conn *c);
+static void slot_release(struct conn *c);
+static void begin_body(struct conn *c);
+static void arm_ms(struct event *ev, uint64_t ms);
 static void on_gate_job_done(evutil_socket_t fd, short what, void *arg);
 
 static double elapsed_ms(const struct timespec *a, const struct timespec *b)
@@ -285,6 +296,7 @@ static bool verify_pusher(struct conn *c, const struct http1_head *h, enum auth_
 
 static void clear_request(struct conn *c)
 {
+	slot_release(c);
 	if (c->reqp_live)
 		http1_decoder.release(&c->reqp);
 	if (c->resp_live)
@@ -1009,6 +1021,9 @@ static int gate_start(struct conn *c)
 	 * push in flight reserves them from one budget (push_memory), before
 	 * allocating, and is refused LIMIT_MEMORY when it cannot fit. */
 	pp.limits.memory = &c->srv->push_membudget;
+	/* Each admitted push may cache up to its share of the budget. */
+	pp.limits.base_cache_bytes = (size_t)MIN((uint64_t)pp.limits.base_cache_bytes,
+						 c->srv->cfg.push_memory / MAX(c->srv->slots, 1u));
 	pp.cancel = &c->cancel;
 	pp.spool_dir = c->srv->spool_dir;
 	pp.iac = c->snap->iac;
@@ -1414,6 +1429,154 @@ static void finish_gate_reply(struct conn *c)
 	endpoint_write(c->cl, c->collected.data, c->collected.len);
 }
 
+/* --- scan slots ------------------------------------------------------------ */
+/*
+ * Pushes are admitted to scanning a few at a time (the slots): each gets
+ * a useful share of push_memory for its delta bases instead of every push
+ * in flight thrashing a sliver of it.  Others wait, reading nothing, in
+ * one FIFO for the whole server (workers are threads: slot_lock), and are
+ * refused as busy after push_queue_timeout_ms.  The probe ("0000") needs
+ * no slot.  A slot is held until the push's request is cleared; a slow
+ * pusher is bounded by min_body_rate and push_budget_ms.
+ */
+
+static void on_slot_granted(evutil_socket_t fd, short what, void *arg);
+static void on_slot_timeout(evutil_socket_t fd, short what, void *arg);
+
+static bool slot_needed(const struct conn *c)
+{
+	const struct http1_head *h = http1_head_peek(&c->reqp);
+
+	return !(c->req_framing == HTTP1_BODY_LENGTH && h->content_length <= 4);
+}
+
+/* true: the caller holds a slot now; false: queued (or failed). */
+static bool slot_acquire(struct conn *c)
+{
+	struct server *srv = c->srv;
+	bool got = false;
+
+	if (!slot_needed(c))
+		return true;
+	c->slot_ev = event_new(c->w->base, -1, 0, on_slot_granted, c);
+	c->slot_timer = evtimer_new(c->w->base, on_slot_timeout, c);
+	if (!c->slot_ev || !c->slot_timer) {
+		gate_fail(c, "out of memory");
+		return false;
+	}
+	pthread_mutex_lock(&srv->slot_lock);
+	if (srv->slots_used < srv->slots && !srv->slot_head) {
+		srv->slots_used++;
+		c->has_slot = got = true;
+	} else {
+		c->slot_next = NULL;
+		if (srv->slot_tail)
+			srv->slot_tail->slot_next = c;
+		else
+			srv->slot_head = c;
+		srv->slot_tail = c;
+		c->slot_waiting = true;
+	}
+	pthread_mutex_unlock(&srv->slot_lock);
+	if (!got) {
+		endpoint_want_read(c->cl, false);
+		arm_ms(c->slot_timer, srv->cfg.push_queue_timeout_ms);
+		log_conn(c, "push waits for a scan slot (%u in use)", srv->slots);
+	}
+	return got;
+}
+
+/* Removes c from the queue if it waits there.  Caller holds slot_lock. */
+static void slot_unqueue_locked(struct conn *c)
+{
+	struct server *srv = c->srv;
+	struct conn **pp = &srv->slot_head, *prev = NULL;
+
+	while (*pp && *pp != c) {
+		prev = *pp;
+		pp = &(*pp)->slot_next;
+	}
+	if (*pp) {
+		*pp = c->slot_next;
+		if (srv->slot_tail == c)
+			srv->slot_tail = prev;
+	}
+	c->slot_next = NULL;
+	c->slot_waiting = false;
+}
+
+/* Gives back c's slot (or its place in the queue); the oldest waiter gets
+ * the slot and is woken on its own loop. */
+static void slot_release(struct conn *c)
+{
+	struct server *srv = c->srv;
+
+	if (!c->slot_ev)
+		return;		/* never asked for one */
+	pthread_mutex_lock(&srv->slot_lock);
+	if (c->slot_waiting)
+		slot_unqueue_locked(c);
+	if (c->has_slot) {
+		struct conn *next = srv->slot_head;
+
+		c->has_slot = false;
+		if (next) {
+			slot_unqueue_locked(next);
+			next->has_slot = true;
+			/* Under the lock: the waiter's conn_free takes it too
+			 * before freeing this event. */
+			event_active(next->slot_ev, EV_READ, 0);
+		} else {
+			srv->slots_used--;
+		}
+	}
+	pthread_mutex_unlock(&srv->slot_lock);
+	if (c->slot_ev)
+		event_free(c->slot_ev);
+	if (c->slot_timer)
+		event_free(c->slot_timer);
+	c->slot_ev = c->slot_timer = NULL;
+}
+
+static void on_slot_granted(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	UNUSED(fd);
+	UNUSED(what);
+	evtimer_del(c->slot_timer);
+	if (c->dead || c->st != CS_BODY)
+		return;
+	endpoint_want_read(c->cl, true);
+	begin_body(c);
+	if (!c->dead && c->st == CS_BODY)
+		process_client(c);
+	if (c->dead)
+		conn_free(c);
+}
+
+static void on_slot_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char text[200];
+	bool granted;
+
+	UNUSED(fd);
+	UNUSED(what);
+	pthread_mutex_lock(&c->srv->slot_lock);
+	granted = c->has_slot;
+	if (!granted)
+		slot_unqueue_locked(c);
+	pthread_mutex_unlock(&c->srv->slot_lock);
+	if (granted)
+		return;		/* the grant event is on its way */
+	snprintf(text, sizeof(text), "%s: the gate is busy scanning other pushes; try again in a "
+		 "minute", verdict_reason_id(VR_LIMIT_MEMORY));
+	fail_request(c, 503, "Service Unavailable", text);
+	if (c->dead)
+		conn_free(c);
+}
+
 /* --- requests ------------------------------------------------------------- */
 
 static void route_request(struct conn *c)
@@ -1448,7 +1611,6 @@ static void start_request(struct conn *c)
 {
 	const struct http1_head *h = http1_head_peek(&c->reqp);
 	enum auth_result auth;
-	int err = 0;
 
 	head_wait_done(c);
 	route_request(c);
@@ -1486,6 +1648,18 @@ static void start_request(struct conn *c)
 	if (c->req_framing == HTTP1_BODY_CHUNKED)
 		dec_chunked.init(&c->req_chunk, NULL);
 	c->st = CS_BODY;
+	if (c->route == ROUTE_RECEIVE && !slot_acquire(c))
+		return;		/* begin_body() runs when a slot is free */
+	begin_body(c);
+}
+
+/* The request head is accepted; the body may come (for a push: a scan
+ * slot is held). */
+static void begin_body(struct conn *c)
+{
+	const struct http1_head *h = http1_head_peek(&c->reqp);
+	int err = 0;
+
 	if (c->route == ROUTE_RECEIVE) {
 		err = gate_start(c);
 		if (err == ERR_UNSUPPORTED) {
@@ -1669,7 +1843,7 @@ static void process_client(struct conn *c)
 		if (r.status == DEC_STOP)
 			start_request(c);
 	}
-	if (!c->dead && c->st == CS_BODY)
+	if (!c->dead && c->st == CS_BODY && !c->slot_waiting)
 		process_body(c);
 	if (!c->dead && c->st == CS_DRAIN)
 		evbuffer_drain(in, evbuffer_get_length(in));
@@ -1773,7 +1947,7 @@ static void on_rate_check(evutil_socket_t fd, short what, void *arg)
 	UNUSED(what);
 	if (c->st != CS_BODY || c->req_done)
 		return;
-	if (!c->rate_excused && c->rate_bytes < need) {
+	if (!c->rate_excused && !c->slot_waiting && c->rate_bytes < need) {
 		char text[160];
 
 		snprintf(text, sizeof(text), "%s: the request body came slower than %u bytes per "

@@ -18,6 +18,7 @@
 #include "core/base/api.h"
 #include "core/base/buf.h"
 #include "core/base/err.h"
+#include "core/base/limits.h"
 #include "board/board.h"
 #include "board/watchdog.h"
 #include "netproxy/audit.h"
@@ -270,6 +271,7 @@ int cmd_serve_main(int argc, char **argv)
 		return 2;
 	buf_init(&msg, 1 << 20);
 	pthread_mutex_init(&srv->pushopt_lock, NULL);
+	pthread_mutex_init(&srv->slot_lock, NULL);
 	config_default(&srv->cfg);
 	if (geteuid() != 0)
 		snprintf(srv->cfg.data, sizeof(srv->cfg.data), "%s", rulectl_default_data_dir());
@@ -420,6 +422,8 @@ int cmd_serve_main(int argc, char **argv)
 		}
 	}
 	membudget_init(&srv->push_membudget, (size_t)srv->cfg.push_memory);
+	srv->slots = srv->cfg.push_slots ? srv->cfg.push_slots
+		     : (unsigned)MAX(1ull, srv->cfg.push_memory / ((uint64_t)LIMIT_PUSH_SLOT_MIB << 20));
 	{
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		unsigned threads = srv->cfg.scan_threads ? srv->cfg.scan_threads

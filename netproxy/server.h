@@ -57,6 +57,10 @@ struct server {
 	unsigned pushopt_next;			/* round-robin replacement */
 	struct scanpool *scan;			/* pushes' heavy work, off the loops */
 	struct membudget push_membudget;	/* push_memory, shared by all pushes */
+	pthread_mutex_t slot_lock;		/* guards the scan slots (conn.c) */
+	unsigned slots;				/* pushes scanned at once */
+	unsigned slots_used;
+	struct conn *slot_head, *slot_tail;	/* pushes waiting for a slot */
 };
 
 struct worker {

@@ -39,6 +39,11 @@
  * git uses 96 MiB (core.deltaBaseCacheLimit); at 32 MiB a 40-revision
  * history of 30 files re-inflated 26x its size (tests/bench/RESULTS.md). */
 #define LIMIT_BASE_CACHE_BYTES       (96u * 1024 * 1024)
+/* When less than a quarter of the shared push memory budget is left, a
+ * push's base cache stops growing past this: cached bases only save
+ * re-inflation, and one push's cache must not starve the working buffers
+ * (delta data, bases and results being applied) of the others. */
+#define LIMIT_BASE_CACHE_SHARED_FLOOR (4u * 1024 * 1024)
 /* Raw pack spool on disk per push: bounds disk use of one connection. */
 #define LIMIT_SPOOL_BYTES_DEFAULT    (4ull * 1024 * 1024 * 1024)
 /* Bytes decompressed per push, against zip-bomb packs: an absolute cap
@@ -108,6 +113,13 @@
  * results, held bodies.  Sized for a 1 GB board (the process idles near
  * 50 MB); a push that cannot get memory is refused LIMIT_MEMORY. */
 #define LIMIT_PUSH_MEMORY_DEFAULT    134217728
+/* Pushes scanned at once: one per this many MiB of push_memory (at least
+ * one), so each has room for a delta-base cache that does not thrash (a
+ * 40-revision history re-inflated 26x its size with 32 MiB, 2x with 96).
+ * The others wait, reading nothing, up to LIMIT_PUSH_QUEUE_MS, then are
+ * refused as busy. */
+#define LIMIT_PUSH_SLOT_MIB          48
+#define LIMIT_PUSH_QUEUE_MS          120000
 /* Push options in one push (git sends one pkt per `-o`): each costs a
  * stored string and is matched against bypass policy. */
 #define LIMIT_PUSH_OPTIONS           256u

@@ -16,6 +16,7 @@
 #include "core/base/buf.h"
 #include "core/base/err-t.h"
 #include "core/base/limits.h"
+#include "core/base/membudget.h"
 #include "core/pack/attrib.h"
 #include "core/pack/oidmap-int.h"
 
@@ -42,6 +43,9 @@ struct pack_attrib {
 	size_t oid_len;			/* 20 or 32 */
 	size_t max_bytes;		/* bound on kept bytes */
 	size_t kept;			/* tree, commit-in-flight and path bytes */
+	struct membudget *memory;	/* kept bytes are reserved here too, or
+					 * NULL; borrowed */
+	bool memory_short;		/* err is ERR_LIMIT because memory was */
 	int err;			/* first limit or syntax problem seen */
 	bool resolved;			/* resolve() ran */
 
@@ -125,6 +129,35 @@ static int grow(void **arr, size_t sz, uint8_t **ids, size_t idlen, uint32_t *ca
 	return 0;
 }
 
+/* Reserves n more kept bytes from the shared budget, if any. */
+static bool kept_take(struct pack_attrib *a, size_t n)
+{
+	if (a->memory && !membudget_take(a->memory, n)) {
+		a->memory_short = a->memory_short || a->err == 0;
+		return false;
+	}
+	a->kept += n;
+	return true;
+}
+
+static void kept_give(struct pack_attrib *a, size_t n)
+{
+	a->kept -= n;
+	if (a->memory)
+		membudget_give(a->memory, n);
+}
+
+void pack_attrib_set_memory(struct pack_attrib *a, struct membudget *memory)
+{
+	BUG_ON(a->kept != 0);
+	a->memory = memory;
+}
+
+bool pack_attrib_memory_short(const struct pack_attrib *a)
+{
+	return a->memory_short;
+}
+
 int pack_attrib_new(enum pack_hash_algo algo, size_t max_bytes, struct pack_attrib **out)
 {
 	struct pack_attrib *a = xcalloc(1, sizeof(*a));
@@ -148,6 +181,8 @@ void pack_attrib_free(struct pack_attrib *a)
 
 	if (!a)
 		return;
+	if (a->memory && a->kept)
+		membudget_give(a->memory, a->kept);
 	for (k = 0; k < a->ntrees; k++)
 		xfree(a->trees[k].data);
 	xfree(a->trees);
@@ -180,17 +215,18 @@ int pack_attrib_object_begin(void *ctx, const struct pack_object_info *info)
 		return 0;
 	keep = info->type == PACK_OBJ_COMMIT ? MIN(info->size, (uint64_t)COMMIT_HEAD_BYTES)
 					     : info->size;
-	if (a->resolved || keep > a->max_bytes - a->kept || info->size > SIZE_MAX) {
+	if (a->resolved || keep > a->max_bytes - a->kept || info->size > SIZE_MAX ||
+	    !kept_take(a, (size_t)keep)) {
 		note(a, ERR_LIMIT);
 		return 0;
 	}
 	xfree(a->cbuf);
 	a->cbuf = xmalloc((size_t)keep);
 	if (!a->cbuf) {
+		kept_give(a, (size_t)keep);
 		note(a, ERR_NOMEM);
 		return 0;
 	}
-	a->kept += (size_t)keep;
 	a->cbuf_cap = (size_t)keep;
 	a->csize = (size_t)info->size;
 	a->clen = 0;
@@ -349,7 +385,7 @@ static int add_tree(struct pack_attrib *a, const struct pack_object_info *info)
 	if ((err = oidmap_put(&a->tmap, idx, &stored)))
 		return err;
 	if (stored != idx) {
-		a->kept -= a->clen;
+		kept_give(a, a->clen);
 		return 0;	/* duplicate: the first copy is kept */
 	}
 	a->trees[idx].data = a->cbuf;
@@ -370,14 +406,14 @@ int pack_attrib_object_end(void *ctx, const struct pack_object_info *info)
 	a->collecting = false;
 	if (a->cseen != a->csize) {
 		note(a, ERR_SYNTAX);
-		a->kept -= a->cbuf_cap;
+		kept_give(a, a->cbuf_cap);
 	} else if (a->ctype == PACK_OBJ_TREE) {
 		err = add_tree(a, info);
 		if (err)
-			a->kept -= a->cbuf_cap;
+			kept_give(a, a->cbuf_cap);
 	} else {
 		err = add_commit(a, info);
-		a->kept -= a->cbuf_cap;	/* only the small record stays */
+		kept_give(a, a->cbuf_cap);	/* only the small record stays */
 	}
 	xfree(a->cbuf);
 	a->cbuf = NULL;
@@ -517,20 +553,21 @@ static int add_blob(struct pack_attrib *a, const uint8_t *oid, uint32_t commit,
 
 	if (oidmap_get(&a->bmap, oid, &dummy))
 		return 0;
-	if (path->len + 1 > a->max_bytes - a->kept)
+	if (path->len + 1 > a->max_bytes - a->kept || !kept_take(a, path->len + 1))
 		return ERR_LIMIT;
 	if ((err = grow((void **)&a->blobs, sizeof(*a->blobs), &a->boids, a->oid_len, &a->bcap,
 			a->nblobs + 1)))
 		return err;
-	if (a->paths.len > UINT32_MAX - path->len - 1)
+	if (a->paths.len > UINT32_MAX - path->len - 1) {
+		kept_give(a, path->len + 1);
 		return ERR_LIMIT;
+	}
 	a->blobs[idx].commit = commit;
 	a->blobs[idx].path = (uint32_t)a->paths.len;
 	memcpy(a->boids + (size_t)idx * a->oid_len, oid, a->oid_len);
 	if ((err = buf_append(&a->paths, path->data, path->len)) ||
 	    (err = buf_append(&a->paths, "", 1)))
-		return err;
-	a->kept += path->len + 1;
+		return err;	/* the reservation stays with kept until free */
 	if ((err = oidmap_put(&a->bmap, idx, &stored)))
 		return err;
 	a->nblobs++;
@@ -623,7 +660,7 @@ int pack_attrib_resolve(struct pack_attrib *a)
 			goto out;
 	/* the trees are no longer needed: the paths hold the answer */
 	for (k = 0; k < a->ntrees; k++) {
-		a->kept -= a->trees[k].len;
+		kept_give(a, a->trees[k].len);
 		xfree(a->trees[k].data);
 		a->trees[k].data = NULL;
 		a->trees[k].len = 0;

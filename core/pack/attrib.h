@@ -38,7 +38,19 @@
 struct pack_attrib;
 
 int pack_attrib_new(enum pack_hash_algo algo, size_t max_bytes, struct pack_attrib **out);
+/* Gives back every reservation (see pack_attrib_set_memory) and frees. */
 void pack_attrib_free(struct pack_attrib *a);
+
+/* Kept bytes (tree content, commit heads in flight, paths) are also
+ * reserved from `memory`, the budget shared by every push in flight
+ * (borrowed, must outlive a), before they are allocated; a reservation
+ * that fails is ERR_LIMIT like max_bytes, and pack_attrib_memory_short()
+ * then says so.  Call before the first object; NULL (the default): no
+ * shared budget. */
+void pack_attrib_set_memory(struct pack_attrib *a, struct membudget *memory);
+/* True when the error resolve() returns is ERR_LIMIT because the shared
+ * budget was spent (rather than max_bytes or a depth limit). */
+bool pack_attrib_memory_short(const struct pack_attrib *a);
 
 /* Feed hooks with the pack_object_sink signatures; the collector keeps
  * commits and trees and ignores other types.  ctx is the pack_attrib.

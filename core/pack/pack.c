@@ -514,6 +514,31 @@ static void held_trim(struct pack_parser *p, struct held_buf *h)
 	h->len = h->cap = 0;
 }
 
+/* How many bytes the cache may hold now, counting `pending` reserved
+ * bytes about to join it: base_cache_bytes, less what would leave under a
+ * quarter of the shared budget free for the working buffers of other
+ * pushes, but never less than a small floor.  A push alone still gets its
+ * whole cache from a budget a third larger than base_cache_bytes. */
+static size_t cache_room(const struct pack_parser *p, size_t pending)
+{
+	const struct membudget *b = p->prm.limits.memory;
+	size_t cap, free_now, keep_free, room;
+
+	if (!b)
+		return p->cache.max_bytes;
+	cap = membudget_cap(b);
+	free_now = cap - MIN(membudget_used(b), cap);
+	keep_free = cap / 4;
+	/* what the cache holds (and is about to) plus the free bytes above
+	 * the quarter, or minus the shortfall below it */
+	room = p->cache.bytes + pending;
+	if (free_now >= keep_free)
+		room += MIN(free_now - keep_free, SIZE_MAX - room);
+	else
+		room -= MIN(keep_free - free_now, room);
+	return MIN(p->cache.max_bytes, MAX(room, (size_t)LIMIT_BASE_CACHE_SHARED_FLOOR));
+}
+
 /* Takes ownership of data and of its reservation (len bytes): keeps it as
  * entry e's content or frees it and gives the bytes back.
  * Objects above max_obj are kept only when `proven` (just rebuilt because
@@ -524,15 +549,17 @@ static void cache_insert(struct pack_parser *p, uint32_t e, uint8_t *data, size_
 {
 	struct base_cache *c = &p->cache;
 	uint32_t n;
+	size_t room;
 
 	if (len > (proven ? c->max_bytes / 2 : c->max_obj) || !c->max_bytes || p->ents[e].cache) {
 		xfree(data);
 		mem_give(p, len);
 		return;
 	}
-	while (c->bytes + len > c->max_bytes && cache_evict_one(p))
-		;
-	if (c->bytes + len > c->max_bytes) {
+	room = cache_room(p, len);
+	while (c->bytes + len > room && cache_evict_one(p))
+		room = cache_room(p, len);
+	if (c->bytes + len > room) {
 		xfree(data);
 		mem_give(p, len);
 		return;

@@ -63,7 +63,11 @@
  *   or any negative code an object sink callback returned.
  * After an error the parser accepts nothing more; finish repeats the error.
  * The position of an error (dec_result.consumed summed over the feeds)
- * depends only on the input bytes, never on how they were split.
+ * depends only on the input bytes, never on how they were split; the
+ * exceptions depend on the world outside the input: ERR_CANCELED,
+ * PACK_LIMIT_MEMORY (other holders of the budget), and spool failures
+ * (ERR_IO, PACK_LIMIT_SPOOL_DISK), reported at the end of the feed whose
+ * bytes could not be written.
  *
  * Work and memory: every byte the parser inflates or reconstructs (whole
  * objects, delta data, bases re-inflated from the spool, delta results)
@@ -101,7 +105,10 @@
  * joins the cache) only when it is at most base_cache_bytes/4, the
  * amplification budget already covers it without credit, and the budget
  * has room now; otherwise it streams through the 128 KiB chunk.
- * base_cache_bytes caps the cache of this one pack.  Not counted: the id
+ * base_cache_bytes caps the cache of this one pack; while less than a
+ * quarter of the shared budget is left the cache does not grow past
+ * LIMIT_BASE_CACHE_SHARED_FLOOR, so caches cannot starve the working
+ * buffers of other pushes.  Not counted: the id
  * lookup tables and the deferred-delta stacks (a few bytes per object,
  * bounded through max_objects).  pack_stats.memory_peak is the most this
  * parser held at once (counted even without a budget).

@@ -5,6 +5,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/base/limits.h"
+#include "core/base/membudget.h"
 #include "core/iac/iac.h"
 #include "core/pack/attrib.h"
 #include "core/push/packscan.h"
@@ -179,9 +180,16 @@ static int on_end(void *ctx, const struct pack_object_info *info)
 	if (!err && ps->iac_keep && !ps->ms.binary && iac_maybe(ps->iac_buf.data, ps->iac_buf.len)) {
 		struct iac_candidate *c;
 
-		if (ps->iac_kept_bytes + ps->iac_buf.len > LIMIT_IAC_KEPT_BYTES) {
+		struct membudget *mb = ps->p.limits.memory;
+
+		/* a candidate costs only an IaC verdict, never the push: when the
+		 * shared budget is spent it is skipped like one over the limit */
+		if (ps->iac_kept_bytes + ps->iac_buf.len > LIMIT_IAC_KEPT_BYTES ||
+		    (mb && !membudget_take(mb, ps->iac_buf.len))) {
 			ps->stats.iac_not_evaluated++;
 		} else if (array_reserve(&ps->iac, &ps->cap_iac, ps->n_iac, sizeof(*ps->iac), 8) != 0) {
+			if (mb)
+				membudget_give(mb, ps->iac_buf.len);
 			err = ERR_NOMEM;
 		} else {
 			c = &ps->iac[ps->n_iac];
@@ -221,8 +229,10 @@ int packscan_new(const struct packscan_params *p, struct packscan **out)
 	pp.spool_dir = p->spool_dir;
 	pp.cancel = p->cancel;
 	err = pack_attrib_new(p->algo, LIMIT_PATH_MAP_BYTES_DEFAULT, &ps->attrib);
-	if (!err)
+	if (!err) {
+		pack_attrib_set_memory(ps->attrib, p->limits.memory);
 		err = pack_parser_new(&pp, &ps->parser);
+	}
 	if (err) {
 		packscan_free(ps);
 		return err;
@@ -250,6 +260,8 @@ void packscan_free(struct packscan *ps)
 		xfree(ps->iac[i].findings);
 	}
 	xfree(ps->iac);
+	if (ps->p.limits.memory && ps->iac_kept_bytes)
+		membudget_give(ps->p.limits.memory, (size_t)ps->iac_kept_bytes);
 	buf_release(&ps->iac_buf);
 	pack_parser_free(ps->parser);
 	pack_attrib_free(ps->attrib);
@@ -361,4 +373,5 @@ void packscan_stats(const struct packscan *ps, struct packscan_stats *out)
 {
 	*out = ps->stats;
 	pack_parser_stats(ps->parser, &out->pack);
+	out->attrib_memory_short = pack_attrib_memory_short(ps->attrib);
 }

@@ -14,6 +14,12 @@
  * within LIMIT_IAC_KEPT_BYTES per pack, and evaluated by core/iac in
  * packscan_resolve(), once its path is known (iac.md §2).
  *
+ * Memory: with limits.memory set, the parser's buffers (pack.h), the tree
+ * and path bytes kept for attribution and the kept IaC candidates are all
+ * reserved from that shared budget and given back by packscan_free().  Not
+ * reserved: the blob being sniffed for IaC (at most
+ * LIMIT_IAC_FILE_BYTES_DEFAULT) and the findings.
+ *
  * Caveats: single-threaded; the ruleset and scratch must outlive it.
  */
 #ifndef SLUICE_PUSH_PACKSCAN_H
@@ -80,7 +86,10 @@ struct packscan_stats {
 	uint64_t binary_blobs;		/* block tier only */
 	uint64_t findings_over_limit;	/* confirmed, not stored */
 	uint64_t iac_files;		/* IaC files evaluated */
-	uint64_t iac_not_evaluated;	/* candidates over LIMIT_IAC_KEPT_BYTES */
+	uint64_t iac_not_evaluated;	/* candidates over LIMIT_IAC_KEPT_BYTES,
+					 * or refused by limits.memory */
+	bool attrib_memory_short;	/* packscan_resolve() failed because
+					 * limits.memory was spent */
 };
 void packscan_stats(const struct packscan *ps, struct packscan_stats *out);
 

@@ -406,9 +406,14 @@ int push_session_finish(struct push_session *ps)
 			ps->pack_done = true;
 	}
 	if (ps->pack) {
-		if (packscan_resolve(ps->pack) != 0 && ps->reason == VR__COUNT)
-			fail(ps, VR_LIMIT_COMMANDS, "blob paths could not be resolved");
+		int rerr = packscan_resolve(ps->pack);
+
 		packscan_stats(ps->pack, &st);
+		if (rerr && st.attrib_memory_short && ps->reason == VR__COUNT)
+			fail(ps, VR_LIMIT_MEMORY, "the memory shared by pushes in flight is spent "
+			     "(tree and path bytes kept to name the files)");
+		if (rerr && ps->reason == VR__COUNT)
+			fail(ps, VR_LIMIT_COMMANDS, "blob paths could not be resolved");
 		if (st.findings_over_limit && ps->reason == VR__COUNT)
 			fail(ps, VR_LIMIT_FINDINGS, NULL);
 		if (st.iac_not_evaluated && ps->reason == VR__COUNT)

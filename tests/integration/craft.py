@@ -29,11 +29,19 @@ CLI:
   craft.py push URL REPO CASE [--framing cl|chunked|gzip] [--pad BYTES] [--thin-base FILE]
                 [--expect100] [--pipeline] [--early-eof N] [--user U --password P]
                 [--want applied|refused] [--json FILE]
-  craft.py bombs URL REPO ...        concurrent delta bombs with resource sampling (see below)
-  craft.py slow URL ...              slow-loris connections plus timing (see below)
+  craft.py bombs URL REPO --pid P [--case C] [--n N] [--framing F]
+                                     N concurrent bombs; samples VmRSS of P every 50 ms and times
+                                     info/refs probes meanwhile; JSON figures on stdout
+  craft.py slow URL REPO --n N [--body M] [--duration S] [--stop-file F]
+                                     slow-loris: N connections sending one byte a second (half a
+                                     ClientHello, half an HTTP head after TLS), M more dribbling a
+                                     POST body; reconnect when dropped; JSON counts at the end
+  craft.py matrix URL REPO --repo-dir D --audit F < list
+                                     the crafted-push matrix of test_gate_crafted.sh
   craft.py cases                     list case names
 """
-import argparse, base64, gzip, hashlib, json, os, random, socket, ssl, struct, sys, threading, time
+import argparse, base64, gzip, hashlib, json, os, random, socket, ssl, struct, subprocess, sys, threading
+import time
 import urllib.parse, zlib
 
 ZERO = "0" * 40
@@ -250,7 +258,19 @@ class Change:
         note = clean_file(nonce)
         self.blobs.append(note)
         entries.append(("100644", "note.txt", oid("blob", note)))
-        if pad:
+        self.level = 6
+        if pad < 0:     # compressible text, and the pack stored (zlib level 0, as core.compression=0)
+            n, i, lines = -pad, 0, []
+            while n > 0:
+                l = "%08d row of plain data for the padding table, nothing secret\n" % i
+                lines.append(l)
+                n -= len(l)
+                i += 1
+            padding = "".join(lines).encode()[:-pad]
+            self.blobs.append(padding)
+            entries.append(("100644", "pad.txt", oid("blob", padding)))
+            self.level = 0
+        elif pad:
             r = random.Random(nonce)
             padding = r.getrandbits(8 * pad).to_bytes(pad, "little")
             self.blobs.append(padding)
@@ -266,7 +286,7 @@ class Change:
         self.new = oid("commit", self.commit)
 
     def pack(self, blobs=True):
-        p = Pack()
+        p = Pack(self.level)
         p.add("commit", self.commit)
         p.add("tree", self.tree)
         if blobs:
@@ -386,8 +406,50 @@ class Client:
                 refs[name] = ident
         return refs, caps, r
 
+    def post_bytes(self, repo, body, framing="cl", chunk_seed=1):
+        """One POST (Content-Length or chunked, keep-alive) as bytes."""
+        hdr = ["Content-Type: application/x-git-receive-pack-request",
+               "Accept: application/x-git-receive-pack-result"]
+        if framing == "chunked":
+            hdr.append("Transfer-Encoding: chunked")
+            wire = chunked(body, chunk_seed, 8192, True, True)
+        else:
+            hdr.append("Content-Length: %d" % len(body))
+            wire = body
+        return self.head_lines("POST", "%s/%s/git-receive-pack" % (self.prefix, repo), hdr) + wire
+
+    def post_series(self, repo, bodies, framing="cl", pipelined=False, between=None):
+        """Several POSTs on one connection: each after the previous reply, or all at
+        once (pipelined).  between(i) runs after reply i (not when pipelined).
+        Returns the replies (a reply with .error when the connection ended early)."""
+        replies = []
+        c = self.connect()
+        try:
+            rb = RecvBuf(c)
+            reqs = [self.post_bytes(repo, b, framing, i + 1) for i, b in enumerate(bodies)]
+            if pipelined:
+                c.sendall(b"".join(reqs))
+            for i, req in enumerate(reqs):
+                if not pipelined:
+                    try:
+                        c.sendall(req)
+                    except OSError as e:
+                        r = Reply()
+                        r.error = "send: %s" % e
+                        replies.append(r)
+                        break
+                r = read_reply(rb)
+                replies.append(r)
+                if r.error:
+                    break
+                if between and not pipelined:
+                    between(i)
+        finally:
+            c.close()
+        return replies
+
     def post(self, repo, body, framing="cl", expect100=False, chunk_seed=1, chunk_max=8192,
-             chunk_ext=True, trailer_section=True, pipeline=False, early_eof=None, extra=()):
+             chunk_ext=True, trailer_section=True, pipeline=False, early_eof=None, extra=(), path=None):
         """Send a receive-pack POST; returns a Reply.
         framing: cl, chunked or gzip (gzip + Content-Length).
         early_eof: stop after this many body bytes and shut down the write side."""
@@ -398,11 +460,32 @@ class Client:
         if framing == "gzip":
             wire = gzip.compress(body)
             hdr += ["Content-Encoding: gzip", "Content-Length: %d" % len(wire)]
+        elif framing == "xgzip":        # http-backend inflates x-gzip as well
+            wire = gzip.compress(body)
+            hdr += ["Content-Encoding: x-gzip", "Content-Length: %d" % len(wire)]
+        elif framing == "gzip_chunked":  # JGit's large pushes are chunked; gzip on top
+            wire = chunked(gzip.compress(body), chunk_seed, chunk_max, chunk_ext, trailer_section)
+            hdr += ["Content-Encoding: gzip", "Transfer-Encoding: chunked"]
         elif framing == "cl":
             hdr.append("Content-Length: %d" % len(wire))
         elif framing == "chunked":
             hdr.append("Transfer-Encoding: chunked")
             wire = chunked(body, chunk_seed, chunk_max, chunk_ext, trailer_section)
+        elif framing == "cl_te":        # both: RFC 9112 6.3 says treat as an error
+            wire = chunked(body, chunk_seed, chunk_max, chunk_ext, trailer_section)
+            hdr += ["Content-Length: %d" % len(body), "Transfer-Encoding: chunked"]
+        elif framing == "te_gzip_chunked":
+            wire = chunked(gzip.compress(body), chunk_seed, chunk_max, chunk_ext, trailer_section)
+            hdr.append("Transfer-Encoding: gzip, chunked")
+        elif framing == "te_upper":
+            wire = chunked(body, chunk_seed, chunk_max, chunk_ext, trailer_section)
+            hdr.append("Transfer-Encoding: CHUNKED")
+        elif framing == "chunk_lf":     # bare LF after each chunk size and chunk
+            wire = chunked(body, chunk_seed, chunk_max, chunk_ext, trailer_section).replace(b"\r\n", b"\n")
+            hdr.append("Transfer-Encoding: chunked")
+        elif framing == "chunk_overflow":   # a chunk size that overflows 64 bits, then the body
+            wire = b"1" + b"0" * 16 + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+            hdr.append("Transfer-Encoding: chunked")
         else:
             raise ValueError(framing)
         if expect100:
@@ -412,7 +495,13 @@ class Client:
         try:
             c = self.connect()
             rb = RecvBuf(c)
-            c.sendall(self.head_lines("POST", "%s/%s/git-receive-pack" % (self.prefix, repo), hdr))
+            fmt = {"repo": repo, "name": repo[:-4] if repo.endswith(".git") else repo,
+                   "netloc": self.netloc, "prefix": self.prefix}
+            target = (self.prefix + path.format(**fmt) if path
+                      else "%s/%s/git-receive-pack" % (self.prefix, repo))
+            if path and path.startswith("https://"):     # absolute-form request target
+                target = path.format(**fmt)
+            c.sendall(self.head_lines("POST", target, hdr))
             if expect100:
                 first = read_reply(rb, head_only=True)
                 if first.status != 100:       # a final answer before the body
@@ -544,12 +633,14 @@ def read_body(rb, r):
 
 # ---------------------------------------------------------------- verdict checks
 
-def check_refused(reply, refs):
+def check_refused(reply, refs, any_4xx=False):
     """None if the client was told of a refusal properly, else what is wrong.
     refs: the refs of well-formed commands (each must get an ng line);
     None: the command block itself was malformed (no ng line required)."""
     if reply.error and not reply.status:
         return "no HTTP answer: " + reply.error
+    if 400 <= reply.status < 500 and any_4xx:
+        return None     # e.g. a path no backend serves: 404 from whoever answers
     if 400 <= reply.status < 500:
         if not reply.headers.get("content-type", "").startswith("text/plain"):
             return "HTTP %d with Content-Type %r (want text/plain)" % (
@@ -605,12 +696,25 @@ CASES = {
     "shallow": "secret; a shallow line before the commands",
     "delta_split": "secret assembled by copy ops from a shuffled base (OFS_DELTA); no secret in any stored object",
     "ref_forward": "REF_DELTA whose in-pack base comes after it; the result holds the secret",
+    "tag_blob": "secret blob reachable only through an annotated tag (refs/tags/...)",
+    "binary_secret": "secret in a blob that starts with a NUL (binary)",
+    "nolf": "secret; command pkt-lines without the trailing LF",
+    "pack_v3": "secret; pack header version 3 (git accepts 2 and 3)",
+    "orphan_blob": "clean commit; the secret blob is in the pack but in no tree",
+    "two_refs": "main gets a clean commit, a second new branch a commit with the secret",
+    "deep_chain": "a 3000-deep OFS_DELTA chain (under git's 4095) whose last result holds the secret",
+    "count_huge": "secret; header object count 0xffffffff",
+    "size_overflow": "secret; an object header whose size varint runs past 64 bits",
+    "ofs_bad": "secret; an OFS_DELTA whose offset points before the pack start",
+    "body_bomb": "a 60 MiB pack (zlib level 0: stored) of zeros with the secret at the end; ~60 KB gzipped",
     "bomb1": "one OFS_DELTA on a 64 KiB base declaring 500 MiB (copy ops)",
     "bomb16": "16 OFS_DELTAs on one base, each declaring 500 MiB",
     "bomb_padded": "256 KiB incompressible blob first, then 16 OFS_DELTAs of 30 MiB each (480 MiB, under a 2048:1 ratio)",
     "bomb_padded_secret": "bomb_padded with the AWS key pair inserted at the end of the last delta's result",
 }
 MAIN = "refs/heads/main"
+FRAMINGS = ("cl", "chunked", "gzip", "xgzip", "gzip_chunked", "cl_te", "te_gzip_chunked", "te_upper",
+            "chunk_lf", "chunk_overflow")
 
 
 _PREFIX = {}
@@ -710,6 +814,54 @@ def build_case(case, old, nonce, pad=0, thin_base=None, caps=CAPS):
                                                  [("copy", 0, len(base)), ("insert", sec)]))
         p.add("blob", base)
         return command_block([(old, ch.new, MAIN)], caps) + p.bytes(), [MAIN], {MAIN: ch.new}
+    if case == "tag_blob":
+        tagref = "refs/tags/t-" + nonce
+        tagbody = ("object %s\ntype blob\ntag t-%s\ntagger Crafty Pusher <crafty@example.invalid> "
+                   "1700000000 +0000\n\nrelease keys\n" % (oid("blob", sec), nonce)).encode()
+        p = Pack()
+        p.add("tag", tagbody)
+        p.add("blob", sec)
+        return (command_block([(ZERO, oid("tag", tagbody), tagref)], caps) + p.bytes(), [tagref],
+                {tagref: oid("tag", tagbody)})
+    if case == "body_bomb":
+        big = b"\0" * (60 << 20) + b"\n" + sec
+        ch = Change(old, nonce, 0, [("big.bin", big, None)])
+        p = Pack(level=0)
+        p.add("commit", ch.commit)
+        p.add("tree", ch.tree)
+        for b in ch.blobs:
+            p.add("blob", b)
+        return command_block([(old, ch.new, MAIN)], caps) + p.bytes(), [MAIN], {MAIN: ch.new}
+    if case == "orphan_blob":
+        ch = Change(old, nonce, pad)
+        p = ch.pack()
+        p.add("blob", sec)
+        return command_block([(old, ch.new, MAIN)], caps) + p.bytes(), [MAIN], {MAIN: ch.new}
+    if case == "two_refs":
+        ch = Change(old, nonce, pad)
+        leak = Change(old, nonce + "-leak", 0, [("aws.env", sec, None)])
+        side = "refs/heads/leak-" + nonce
+        p = ch.pack()
+        p.add("commit", leak.commit)
+        p.add("tree", leak.tree)
+        for b in leak.blobs:
+            p.add("blob", b)
+        return (command_block([(old, ch.new, MAIN), (ZERO, leak.new, side)], caps) + p.bytes(),
+                [MAIN, side], {MAIN: ch.new})
+    if case == "deep_chain":
+        depth = 3000
+        cur = b"chain start: nothing to see\n"
+        final = cur + b"." * (depth - 1) + sec
+        ch = Change(old, nonce, pad, [("aws.env", final, oid("blob", final))])
+        p = ch.pack()
+        prev = p.add("blob", cur)
+        for k in range(depth):
+            ins = sec if k == depth - 1 else b"."
+            nxt = cur + ins
+            prev = p.add_ofs_delta(prev, delta(len(cur), len(nxt), [("copy", 0, len(cur)), ("insert", ins)]))
+            cur = nxt
+        assert cur == final
+        return command_block([(old, ch.new, MAIN)], caps) + p.bytes(), [MAIN], {MAIN: ch.new}
     if case in ("bomb1", "bomb16"):
         ch, p = bomb_pack(old, nonce, 1 if case == "bomb1" else 16)
         return command_block([(old, ch.new, MAIN)], caps) + p.bytes(), [MAIN], {MAIN: ch.new}
@@ -718,13 +870,27 @@ def build_case(case, old, nonce, pad=0, thin_base=None, caps=CAPS):
                           sec if case == "bomb_padded_secret" else None)
         return command_block([(old, ch.new, MAIN)], caps) + p.bytes(), [MAIN], {MAIN: ch.new}
 
+    if case == "binary_secret":
+        sec = b"\0\1\2binary header\0" + sec
     ch = Change(old, nonce, pad, [("aws.env", sec, None)])
     cmd = [(old, ch.new, MAIN)]
     pack = ch.pack()
     good = pack.bytes()
     refs = [MAIN]
-    if case == "secret":
+    if case in ("secret", "binary_secret"):
         body = command_block(cmd, caps) + good
+    elif case == "nolf":
+        body = command_block(cmd, caps, lf=False) + good
+    elif case == "pack_v3":
+        body = command_block(cmd, caps) + pack.bytes(version=3)
+    elif case == "count_huge":
+        body = command_block(cmd, caps) + pack.bytes(count=0xFFFFFFFF)
+    elif case == "size_overflow":
+        pack.add_raw(bytes([0xB0]) + b"\xff" * 10 + b"\x01" + zlib.compress(b"x"))
+        body = command_block(cmd, caps) + pack.bytes()
+    elif case == "ofs_bad":
+        pack.add_raw(obj_header(6, 8) + ofs_encode(pack.pos + 100) + zlib.compress(delta(1, 1, [("insert", b"x")])))
+        body = command_block(cmd, caps) + pack.bytes()
     elif case == "junk":
         body = command_block(cmd, caps) + pack.bytes(junk=bytes(range(64)))
     elif case == "truncated":
@@ -915,6 +1081,11 @@ def cmd_slow(a):
     hello = client_hello(host)
     head = ("GET /%s/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: %s\r\nX-Slow: %s\r\n\r\n"
             % (a.repo, u.netloc, "s" * 200)).encode()
+    # body dribblers: a complete POST head at once, then the body one byte a second
+    post_head = ("POST /%s/git-receive-pack HTTP/1.1\r\nHost: %s\r\n"
+                 "Content-Type: application/x-git-receive-pack-request\r\nContent-Length: 100000\r\n\r\n"
+                 % (a.repo, u.netloc)).encode()
+    post_body = pkt("%s %s refs/heads/main\0report-status" % ("1" * 40, "2" * 40)) + FLUSH + b"PACK" + b"\0" * 200
     ctx = ssl.create_default_context(cafile=os.environ.get("GIT_SSL_CAINFO"))
     stats = {"opened": 0, "closed_by_gate": 0, "connect_errors": 0, "tls_done": 0,
              "tls_failed": 0, "bytes_dribbled": 0, "answers": 0}
@@ -941,6 +1112,18 @@ def cmd_slow(a):
             try:
                 if kind == "hello":
                     data, conn = hello, s
+                elif kind == "body":
+                    s.settimeout(30)
+                    try:
+                        conn = ctx.wrap_socket(s, server_hostname=host)
+                    except (OSError, ssl.SSLError):
+                        bump("tls_failed")
+                        s.close()
+                        time.sleep(0.5)
+                        continue
+                    bump("tls_done")
+                    conn.sendall(post_head)
+                    data = post_body
                 else:
                     s.settimeout(30)
                     try:
@@ -986,8 +1169,8 @@ def cmd_slow(a):
                 except OSError:
                     pass
                 time.sleep(0.2)     # reconnect, but not in a hot loop
-    th = [threading.Thread(target=worker, args=("hello" if i % 2 == 0 else "head", i), daemon=True)
-          for i in range(a.n)]
+    kinds = ["hello" if i % 2 == 0 else "head" for i in range(a.n)] + ["body"] * a.body
+    th = [threading.Thread(target=worker, args=(k, i), daemon=True) for i, k in enumerate(kinds)]
     for t in th:
         t.start()
     while not done():
@@ -998,17 +1181,254 @@ def cmd_slow(a):
     return 0
 
 
+# ---------------------------------------------------------------- CLI: matrix
+
+# Reason ids the audit record may carry for each refused case (the strongest
+# problem of a push with several is the gate's choice).
+REASONS = {
+    "secret": {"SECRET_FOUND"},
+    "junk": {"TRAILING_BYTES", "SECRET_FOUND"},
+    "truncated": {"PACK_CORRUPT", "SECRET_FOUND"},
+    "twopacks": {"TRAILING_BYTES", "SECRET_FOUND"},
+    "count_more": {"PACK_CORRUPT", "SECRET_FOUND"},
+    "count_fewer": {"PACK_CORRUPT", "TRAILING_BYTES", "SECRET_FOUND"},
+    "thin": {"THIN_BASE_MISSING", "SECRET_FOUND"},
+    "garbage_pkt": {"PARSE_UNKNOWN"},
+    "pkt_ffff": {"PARSE_UNKNOWN", "LIMIT_COMMANDS"},
+    "pkt_nonhex": {"PARSE_UNKNOWN"},
+    "pkt_upper": {"SECRET_FOUND", "PARSE_UNKNOWN"},
+    "pushcert": {"SIGNED_PUSH", "PARSE_UNKNOWN"},
+    "dupref": {"SECRET_FOUND", "PARSE_UNKNOWN"},
+    "caps2": {"SECRET_FOUND", "PARSE_UNKNOWN"},
+    "shallow": {"SECRET_FOUND", "PARSE_UNKNOWN"},
+    "delta_split": {"SECRET_FOUND"},
+    "ref_forward": {"SECRET_FOUND"},
+    "tag_blob": {"SECRET_FOUND"},
+    "binary_secret": {"SECRET_FOUND"},
+    "nolf": {"SECRET_FOUND"},
+    "pack_v3": {"SECRET_FOUND", "PACK_CORRUPT"},
+    "orphan_blob": {"SECRET_FOUND"},
+    "two_refs": {"SECRET_FOUND"},
+    "deep_chain": {"SECRET_FOUND"},
+    "count_huge": {"LIMIT_OBJECTS", "PACK_CORRUPT", "SECRET_FOUND"},
+    "size_overflow": {"PACK_CORRUPT", "LIMIT_OBJECT_SIZE", "SECRET_FOUND"},
+    "ofs_bad": {"PACK_CORRUPT", "SECRET_FOUND"},
+}
+# Framing aliases of the matrix: craft framing and pad size.
+SHAPES = {"held": ("cl", 2000), "streamed": ("cl", 1200 * 1024), "chunked": ("chunked", 300000),
+          # gzip above hold_whole_max on the wire (random pad), and gzip held on the wire
+          # (~0.3 MiB) that decodes to a 3 MiB pack (stored zlib, compressible pad)
+          "gzip_big": ("gzip", 1200 * 1024), "gzip_stored": ("gzip", -(3 << 20))}
+
+# Content-Length bodies of exactly hold_whole_max (1 MiB, held whole) and one byte more (streamed).
+EXACT = {"cl_max": 1 << 20, "cl_max1": (1 << 20) + 1}
+SHAPES.update({"cl_max": ("cl", 0), "cl_max1": ("cl", 0)})
+
+
+def build_exact(case, old, nonce, target, thin=None):
+    """build_case with a body of exactly `target` bytes: the random pad sized to come
+    close, then the agent capability lengthened by the rest (pkt length exact)."""
+    pad = target - 4000
+    for _ in range(8):
+        body, ng, new = build_case(case, old, nonce, pad, thin)
+        d = target - len(body)
+        if 0 <= d < 400:
+            break
+        pad += d - 200
+    return build_case(case, old, nonce, pad, thin, caps=CAPS + "x" * d) if d else (body, ng, new)
+
+
+def repo_state(d):
+    refs = subprocess.run(["git", "-C", d, "for-each-ref", "--format=%(refname) %(objectname)"],
+                          capture_output=True, text=True).stdout.splitlines()
+    files = sorted(os.path.join(r, f) for r, _, fs in os.walk(os.path.join(d, "objects")) for f in fs)
+    return refs + files
+
+
+def quarantine(d):
+    o = os.path.join(d, "objects")
+    return [x for x in os.listdir(o) if x.startswith("tmp_objdir-incoming-") or x.startswith("incoming-")]
+
+
+def audit_lines(path):
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except OSError:
+        return []
+
+
+def cmd_matrix(a):
+    """Each stdin line: `LABEL-PREFIX SHAPE CASE [--expect100] [--pipeline] [--early-eof N]
+    [--http-level]`; SHAPE is held/streamed/chunked or a craft framing (pad 2000).
+    Runs the push and prints tab-separated `ok|FAIL<TAB>label: detail` lines:
+    upstream refs and object files unchanged, no quarantine, the client told,
+    the audit record (clean: applied, the ref moved, audit allow)."""
+    import shlex
+    cl = Client(a.url, user=a.user, password=a.password, timeout=a.timeout)
+    thin = open(a.thin_base, "rb").read() if a.thin_base else None
+
+    def say(good, msg):
+        print("%s\t%s" % ("ok" if good else "FAIL", msg), flush=True)
+
+    for line in sys.stdin:
+        w = shlex.split(line)
+        if not w or w[0].startswith("#"):
+            continue
+        prefix, shape, case, flags = w[0], w[1], w[2], w[3:]
+        framing, pad = SHAPES.get(shape, (shape, 2000))
+        expect100, pipeline = "--expect100" in flags, "--pipeline" in flags
+        http_level = "--http-level" in flags
+        early = int(flags[flags.index("--early-eof") + 1]) if "--early-eof" in flags else None
+        label = "%s/%s/%s%s" % (prefix, shape, case, (" " + " ".join(flags)) if flags else "")
+        path = None
+        for f in flags:
+            if f.startswith("--path="):
+                path = f[len("--path="):]
+        refs, _, adv = cl.advert(a.repo)
+        if adv.status != 200:
+            say(False, "%s: advertisement HTTP %d %s" % (label, adv.status, adv.text()[:100]))
+            continue
+        old = refs.get(MAIN, ZERO)
+        nonce = "%s-%s-%d" % (case, shape, time.time_ns() % 10**12)
+        if shape in EXACT:
+            body, want_ng, new = build_exact(case, old, nonce, EXACT[shape], thin)
+            if len(body) != EXACT[shape]:
+                say(False, "%s: could not build a body of exactly %d bytes (%d)" % (label, EXACT[shape], len(body)))
+                continue
+        else:
+            body, want_ng, new = build_case(case, old, nonce, pad, thin)
+        if early is not None and early < 0:
+            early = len(body) + early
+        series = "--after-clean" in flags or "--pipelined-after-clean" in flags
+        if series:
+            # A clean push, then this one on the same keep-alive connection
+            # (after the first reply, or pipelined right behind it).
+            pipelined = "--pipelined-after-clean" in flags
+            cbody, _, cnew = build_case("clean", old, nonce + "-c", pad, thin)
+            body, want_ng, new = build_case(case, cnew[MAIN], nonce, pad, thin)
+            snap = {}
+
+            def between(i):
+                if i == 0:
+                    snap["before"] = repo_state(a.repo_dir)
+                    snap["n"] = len(audit_lines(a.audit))
+            q_before = set(quarantine(a.repo_dir))
+            n0 = len(audit_lines(a.audit))
+            rs = cl.post_series(a.repo, [cbody, body], framing, pipelined, between)
+            first = rs[0]
+            why = check_applied(first, MAIN)
+            say(why is None, "%s: first (clean) push on the connection applied" % label if why is None
+                else "%s: first (clean) push: %s" % (label, why))
+            after = repo_state(a.repo_dir)
+            ref_now = [x.split(" ")[1] for x in after if x.startswith(MAIN + " ")]
+            say(ref_now == [cnew[MAIN]], "%s: ref is the clean commit" % label if ref_now == [cnew[MAIN]]
+                else "%s: ref is %s; clean %s, second %s" % (label, ref_now, cnew[MAIN], new[MAIN]))
+            sid = oid("blob", secret_file(nonce))
+            has = subprocess.run(["git", "-C", a.repo_dir, "cat-file", "-e", sid], capture_output=True).returncode == 0
+            say(not has, "%s: the secret blob is not upstream" % label if not has
+                else "%s: the secret blob %s IS upstream" % (label, sid))
+            if "before" in snap:
+                say(after == snap["before"], "%s: second push left refs and objects unchanged" % label
+                    if after == snap["before"] else "%s: second push changed the repository" % label)
+            if len(rs) > 1 and rs[1].status:
+                why = check_refused(rs[1], want_ng)
+                say(why is None, "%s: second push refused (%s)" % (label, rs[1].report or rs[1].status)
+                    if why is None else "%s: second push: %s" % (label, why))
+            else:
+                print("info\t%s: the gate ended the connection before a second answer (%s)"
+                      % (label, rs[-1].error if rs else "-"), flush=True)
+            recs = [json.loads(l) for l in audit_lines(a.audit)[n0:] if l.startswith("{")]
+            verdicts = [(x.get("verdict"), x.get("reason")) for x in recs]
+            answered = len(rs) > 1 and rs[1].status
+            if answered:
+                good = len(recs) == 2 and recs[0].get("verdict") == "allow" and recs[1].get("verdict") == "reject"
+            else:       # a second push never read may leave no record, but never an allow
+                good = len(recs) >= 1 and recs[0].get("verdict") == "allow" and \
+                    all(x.get("verdict") == "reject" for x in recs[1:])
+            say(good, "%s: audit %s" % (label, verdicts) if good
+                else "%s: audit records %s, want allow then reject" % (label, verdicts))
+            q = sorted(set(quarantine(a.repo_dir)) - q_before)
+            say(not q, "%s: no quarantine directory" % label if not q else "%s: quarantine left: %s" % (label, q))
+            continue
+        before, n_audit = repo_state(a.repo_dir), len(audit_lines(a.audit))
+        q_before = set(quarantine(a.repo_dir))     # left by an earlier push: reported there
+        r = cl.post(a.repo, body, framing, expect100=expect100, chunk_seed=len(body), pipeline=pipeline,
+                    early_eof=early, path=path)
+        summary = "HTTP %s; report %s; remote %d lines%s; %d B in %.2fs" % (
+            r.status, r.report or r.text()[:100].strip(), len(r.remote),
+            "; error " + r.error if r.error else "", len(body), r.elapsed)
+        if pipeline:
+            s2 = r.second
+            summary += "; pipelined GET: %s" % ("HTTP %d" % s2.status if s2 and s2.status
+                                                else "no answer (%s)" % (s2.error if s2 else "-"))
+        for _ in range(30):         # a body cut short: the backend may still be exiting
+            if not set(quarantine(a.repo_dir)) - q_before:
+                break
+            time.sleep(0.2)
+        after = repo_state(a.repo_dir)
+        time.sleep(0.05)
+        recs = []
+        for l in audit_lines(a.audit)[n_audit:]:
+            try:
+                recs.append(json.loads(l))
+            except ValueError:
+                recs.append({"verdict": "unparsable", "reason": l[:60]})
+        rec = recs[-1] if recs else None
+        if case == "clean":
+            why = check_applied(r, MAIN)
+            say(why is None, "%s: client told ok (%s)" % (label, summary) if why is None else "%s: %s" % (label, why))
+            ref_now = [x.split(" ")[1] for x in after if x.startswith(MAIN + " ")]
+            say(ref_now == [new[MAIN]], "%s: ref moved to the crafted commit" % label if ref_now == [new[MAIN]]
+                else "%s: ref is %s, crafted %s" % (label, ref_now, new[MAIN]))
+            v = rec and rec.get("verdict")
+            say(v in ("allow", "audit", "warn"), "%s: audit %s" % (label, rec and (v, rec.get("reason"))))
+            continue
+        if after == before:
+            say(True, "%s: upstream refs and objects unchanged" % label)
+        else:
+            diff = [("-" + x) for x in before if x not in after] + [("+" + x) for x in after if x not in before]
+            say(False, "%s: upstream changed: %s" % (label, " ".join(diff[:5])))
+        q = sorted(set(quarantine(a.repo_dir)) - q_before)
+        say(not q, "%s: no quarantine directory" % label if not q else "%s: quarantine left: %s" % (label, q))
+        if early is not None:
+            print("info\t%s: (early EOF; the client saw: %s)" % (label, summary), flush=True)
+            continue
+        why = check_refused(r, want_ng, any_4xx=path is not None)
+        say(why is None, "%s: client told (%s)" % (label, summary) if why is None else "%s: %s" % (label, why))
+        want = REASONS.get(case, set())
+        if rec is None and http_level:
+            say(400 <= r.status < 500, "%s: refused at the HTTP layer (%d), no push verdict" % (label, r.status)
+                if 400 <= r.status < 500 else "%s: no audit record and HTTP %d" % (label, r.status))
+        elif rec is None:
+            say(False, "%s: no audit record (client: %s)" % (label, summary))
+        else:
+            good = rec.get("verdict") == "reject" and rec.get("reason") in want
+            say(good, "%s: audit reject %s" % (label, rec.get("reason")) if good else
+                "%s: audit says '%s %s', want reject with one of %s (client: %s)" % (
+                    label, rec.get("verdict"), rec.get("reason"), sorted(want), summary))
+            # The developer sees the gate's reason, not the backend's reaction
+            # to a corrupted pack ("unpacker error").
+            reason = rec.get("reason") or "?"
+            if r.status == 200:
+                shown = [l for l in r.report if l.startswith("unpack ") or l.startswith("ng ")]
+                good = any(reason in l or (reason == "SECRET_FOUND" and "finding" in l) for l in shown)
+                say(good, "%s: the client is shown the gate's reason %s" % (label, reason) if good else
+                    "%s: the client is not shown the gate's reason %s: %r" % (label, reason, r.report))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("push", "bombs", "slow"):
+    for name in ("push", "bombs", "slow", "matrix"):
         p = sub.add_parser(name)
         p.add_argument("url")
         p.add_argument("repo")
         p.add_argument("--user")
         p.add_argument("--password")
         p.add_argument("--timeout", type=float, default=60)
-        p.add_argument("--framing", default="cl", choices=("cl", "chunked", "gzip"))
+        p.add_argument("--framing", default="cl", choices=FRAMINGS)
         if name == "push":
             p.add_argument("case", choices=sorted(CASES))
             p.add_argument("--pad", type=int, default=0, help="random blob of this many bytes")
@@ -1024,8 +1444,13 @@ def main():
             p.add_argument("--case", default="bomb16")
             p.add_argument("--n", type=int, default=4)
             p.add_argument("--pid", type=int, required=True)
+        elif name == "matrix":
+            p.add_argument("--repo-dir", required=True)
+            p.add_argument("--audit", required=True)
+            p.add_argument("--thin-base")
         else:
             p.add_argument("--n", type=int, default=200)
+            p.add_argument("--body", type=int, default=0, help="extra connections dribbling a POST body")
             p.add_argument("--duration", type=float, default=60)
             p.add_argument("--stop-file")
     sub.add_parser("cases")
@@ -1034,7 +1459,7 @@ def main():
         for k, v in CASES.items():
             print("%-12s %s" % (k, v))
         return 0
-    return {"push": cmd_push, "bombs": cmd_bombs, "slow": cmd_slow}[a.cmd](a)
+    return {"push": cmd_push, "bombs": cmd_bombs, "slow": cmd_slow, "matrix": cmd_matrix}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@
 #   - info/refs GETs through the same (only) worker, started while the bombs
 #     are in flight, each complete in under 250 ms;
 #   - the largest gap between WATCHDOG=1 datagrams stays under 5 s.
+# The same four checks for two more rounds: bombs padded with 256 KiB of
+# incompressible data (so an expansion-ratio limit lets 16 x 30 MiB through,
+# the secret at the end of the last result), and gzip request bodies of
+# ~64 KB that decode to a 60 MiB pack.
 # Every check runs; the script ends with `N passed, M failed`.
 . "$(dirname "$0")/lib.sh"
 
@@ -90,10 +94,10 @@ tail -1 "$DATA/audit.jsonl" 2>/dev/null | grep -q '"verdict":"reject"' && ok "on
 # bomb_round CASE LABEL: four concurrent bombs, with probes, memory sampling
 # and the watchdog gaps of the round.
 bomb_round() {
-	local case=$1 label=$2 before w0 w1 i why
+	local case=$1 label=$2 framing=${3:-cl} before w0 w1 i why
 	before=$(upstream_state app)
 	w0=$(mono)
-	timeout 150 python3 "$CRAFT" bombs "$GATE" app --case "$case" --n 4 --pid "$SL_PID" --timeout 60 \
+	timeout 150 python3 "$CRAFT" bombs "$GATE" app --case "$case" --framing "$framing" --n 4 --pid "$SL_PID" --timeout 60 \
 		> "$WORK/bombs.json" 2> "$WORK/bombs.err" || check_fail "$label: craft.py bombs: $(tail -3 "$WORK/bombs.err")"
 	sleep 1
 	w1=$(mono)
@@ -149,6 +153,10 @@ bomb_round bomb16 "4 x 16-delta bombs (500 MiB each delta)"
 # front buys 16 deltas of 30 MiB; the secret sits at the end of the last one,
 # so the push must be expanded (or refused for a limit) to be judged.
 bomb_round bomb_padded_secret "4 x padded bombs (16 x 30 MiB, secret at the end)"
+# A gzip request body of ~64 KB (Content-Length: held whole) that decodes to
+# a 60 MiB pack (stored zlib blocks), the secret at its end: four of them
+# must not make the gate hold 4 x 60 MiB.
+bomb_round body_bomb "4 x gzip body bombs (64 KB -> 60 MiB, secret at the end)" gzip
 kill -0 "$SL_PID" 2>/dev/null && ok "sluice still running" || check_fail "sluice died: $(tail -5 "$WORK/sluice.log")"
 
 if [ "$FAILED" != 0 ]; then

@@ -170,6 +170,24 @@ static void digest(enum pack_hash_algo algo, const void *a, size_t an, const voi
 	}
 }
 
+void pb_delta_bomb(struct packbuild *b, unsigned n, uint64_t result)
+{
+	uint64_t base;
+	struct buf d;
+	unsigned k;
+
+	pb_init(b, PACK_HASH_SHA1);
+	pb_header(b, 2, 1 + n);
+	base = pb_whole_fill(b, PACK_OBJ_BLOB, 0, 65536);
+	buf_init(&d, (size_t)1 << 28);
+	pb_delta_new(&d, 65536, result);
+	pb_delta_copy_repeat(&d, 0, 0x10000, result / 0x10000);
+	for (k = 0; k < n; k++)
+		pb_ofs_delta(b, base, d.data, d.len);
+	pb_trailer(b);
+	buf_release(&d);
+}
+
 void pb_trailer(struct packbuild *b)
 {
 	uint8_t sum[32];

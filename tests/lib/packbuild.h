@@ -52,6 +52,12 @@ uint64_t pb_ref_delta(struct packbuild *b, const uint8_t *base, const void *delt
 /* The checksum of everything so far. */
 void pb_trailer(struct packbuild *b);
 
+/* A whole SHA-1 pack (initialises b): a 64 KiB blob of zeros and n OFS
+ * deltas on it, each declaring a `result`-byte object (a multiple of
+ * 64 KiB) built of 64 KiB copies.  The delta bomb: 500 MiB declared in
+ * a pack of about 200 bytes. */
+void pb_delta_bomb(struct packbuild *b, unsigned n, uint64_t result);
+
 /* The id of an object of that type and content. */
 void pb_oid(enum pack_hash_algo algo, unsigned type, const void *p, size_t n, uint8_t *out);
 

@@ -9,6 +9,7 @@
 #include "core/base/buf.h"
 #include "core/base/err-t.h"
 #include "core/base/limits.h"
+#include "core/base/membudget.h"
 #include "core/pack/attrib.h"
 #include "core/pack/pack.h"
 #include "tests/lib/packbuild.h"
@@ -358,7 +359,44 @@ static void test_oldest_first_and_limits(void **state)
 	feed(a, PACK_OBJ_COMMIT, ctext, strlen(ctext), 2, NULL);
 	assert_int_equal(pack_attrib_resolve(a), ERR_LIMIT);
 	assert_false(pack_attrib_lookup(a, &blob, &path, &got));
+	assert_false(pack_attrib_memory_short(a));
 	pack_attrib_free(a);
+
+	/* the same trees under a shared budget that other pushes have
+	 * spent: ERR_LIMIT, said to be the budget's; every byte comes back */
+	{
+		struct membudget mb;
+
+		membudget_init(&mb, 4096);
+		assert_true(membudget_take(&mb, 4096 - 16));
+		assert_int_equal(pack_attrib_new(PACK_HASH_SHA1, 1 << 20, &a), 0);
+		pack_attrib_set_memory(a, &mb);
+		feed(a, PACK_OBJ_BLOB, "x\n", 2, 0, &blob);
+		n = tree_entry(ent, "100644", "new.txt", &blob);
+		feed(a, PACK_OBJ_TREE, ent, n, 1, &tree);
+		commit_text(ctext, sizeof(ctext), &tree, 2000);
+		feed(a, PACK_OBJ_COMMIT, ctext, strlen(ctext), 2, NULL);
+		assert_int_equal(pack_attrib_resolve(a), ERR_LIMIT);
+		assert_true(pack_attrib_memory_short(a));
+		pack_attrib_free(a);
+		assert_int_equal(membudget_used(&mb), 4096 - 16);
+		/* with room, the same objects are attributed and the paths'
+		 * reservation is held until free */
+		membudget_give(&mb, 4096 - 16);
+		assert_int_equal(pack_attrib_new(PACK_HASH_SHA1, 1 << 20, &a), 0);
+		pack_attrib_set_memory(a, &mb);
+		feed(a, PACK_OBJ_BLOB, "x\n", 2, 0, &blob);
+		feed(a, PACK_OBJ_TREE, ent, n, 1, &tree);
+		feed(a, PACK_OBJ_COMMIT, ctext, strlen(ctext), 2, NULL);
+		assert_int_equal(pack_attrib_resolve(a), 0);
+		assert_false(pack_attrib_memory_short(a));
+		assert_true(pack_attrib_lookup(a, &blob, &path, &got));
+		assert_string_equal(path, "new.txt");
+		assert_int_equal(membudget_used(&mb), strlen("new.txt") + 1);
+		assert_true(membudget_peak(&mb) >= n);
+		pack_attrib_free(a);
+		assert_int_equal(membudget_used(&mb), 0);
+	}
 
 	/* a commit with a 300 KB message: only its head is kept */
 	assert_int_equal(pack_attrib_new(PACK_HASH_SHA1, 64 * 1024 * 4, &a), 0);

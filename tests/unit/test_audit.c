@@ -3,10 +3,11 @@
  * nothing; failures are returned and counted (/dev/full, a full tmpfs);
  * a short write leaves no partial line in front of the next record; a
  * partial line left by a crash does not swallow the next record; an
- * oversized record loses its findings list or fails whole; the cost of the
- * durable (fdatasync) records.
+ * oversized record loses its findings list or fails whole; the syslog
+ * message of a refusal; the cost of the durable (fdatasync) records.
  *
- * The full-disk cases mount a tiny tmpfs, so this test needs root.  CI
+ * The full-disk and syslog cases mount tmpfs file systems (the latter in a
+ * private mount namespace), so this test needs root.  CI
  * runs as root; anywhere else the test fails loudly rather than skip.
  */
 #include "core/base/api.h"
@@ -18,8 +19,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -341,6 +346,63 @@ static void oversized_record(void **state)
 	free(longpath);
 }
 
+/* The syslog message of a push refused for its record, caught on a
+ * /dev/log socket of our own: a child process in a private mount
+ * namespace with a tmpfs over /dev, so the machine's /dev is untouched.
+ * Client-chosen text cannot forge a second line. */
+static int syslog_child(struct fixture *fx)
+{
+	struct audit_record r = record(fx, "SYSLOGREFUSED", 1, true);
+	struct sockaddr_un sa;
+	struct timeval tv = { 5, 0 };
+	char msg[2048];
+	ssize_t n;
+	int fd;
+
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("tmpfs", "/dev", "tmpfs", 0, "size=64k") != 0)
+		return 2;
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/dev/log");
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+		return 3;
+	r.action = ACTION_REJECT;
+	r.reason = VR_AUDIT_FAILED;
+	r.user = "eve\npush allow repo=/app.git";
+	audit_syslog(&r, -ENOSPC);
+	n = recv(fd, msg, sizeof(msg) - 1, 0);
+	if (n <= 0)
+		return 4;
+	msg[n] = '\0';
+	fprintf(stderr, "syslog: %s\n", msg);
+	if (!strstr(msg, "push reject ") || !strstr(msg, "reason=AUDIT_FAILED") ||
+	    !strstr(msg, "incident=SYSLOGREFUSED") || !strstr(msg, "bypass=false-positive") ||
+	    !strstr(msg, "record=No space left on device"))
+		return 5;
+	if (strchr(msg, '\n') || !strstr(msg, "user=eve?push?allow?repo=/app.git findings=1"))
+		return 6;
+	return 0;
+}
+
+static void syslog_names_the_refusal(void **state)
+{
+	pid_t pid;
+	int st;
+
+	must_be_root();
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(syslog_child(*state));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static double now_us(void)
 {
 	struct timespec ts;
@@ -387,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(partial_line_at_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(short_write_leaves_no_partial_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(oversized_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(syslog_names_the_refusal, setup, teardown),
 		cmocka_unit_test_setup_teardown(durable_record_cost, setup, teardown),
 	};
 

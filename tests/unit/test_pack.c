@@ -1020,26 +1020,6 @@ static uint64_t amp_allowed(const struct pack_limits *l, uint64_t raw)
 	return l->amplification_slack + (uint64_t)l->amplification_ratio * raw;
 }
 
-/* A 64 KiB blob of zeros and `n` deltas on it, each declaring a `result`
- * byte object made of 64 KiB copies: a few hundred bytes of pack. */
-static void bomb_pack(struct packbuild *b, unsigned n, uint64_t result)
-{
-	uint64_t base;
-	struct buf d;
-	unsigned k;
-
-	pb_init(b, PACK_HASH_SHA1);
-	pb_header(b, 2, 1 + n);
-	base = pb_whole_fill(b, PACK_OBJ_BLOB, 0, 65536);
-	buf_init(&d, 1 << 26);
-	pb_delta_new(&d, 65536, result);
-	pb_delta_copy_repeat(&d, 0, 0x10000, result / 0x10000);
-	for (k = 0; k < n; k++)
-		pb_ofs_delta(b, base, d.data, d.len);
-	pb_trailer(b);
-	buf_release(&d);
-}
-
 /* One whole run with a recording sink; the parser reserves from a fresh
  * budget of `cap` bytes, which must be whole again after the run. */
 static struct dec_result run_budget(const struct pack_limits *lim, const struct buf *pack,
@@ -1079,7 +1059,7 @@ static void test_delta_bomb(void **state)
 
 	UNUSED(state);
 	for (i = 0; i < ARRAY_SIZE(counts); i++) {
-		bomb_pack(&b, counts[i], 500 * MIB);
+		pb_delta_bomb(&b, counts[i], 500 * MIB);
 		/* the whole bomb is smaller than this comment */
 		assert_true(b.out.len < 200 + 40 * counts[i]);
 		pack_limits_default(&lim);
@@ -1124,8 +1104,11 @@ static void test_delta_bomb(void **state)
 	}
 }
 
-/* base (1 MiB of zeros) <- d1 <- d2 <- ... <- dn, each delta copying its
- * base but the last byte and adding one: 1 MiB each, about 40 bytes each. */
+#define REV_BYTES ((uint32_t)128 * 1024)
+
+/* base (128 KiB of zeros) <- d1 <- d2 <- ... <- dn, each delta copying
+ * its base but the last byte and adding one: 128 KiB each, about 30
+ * bytes of pack each. */
 static void reexpand_pack(struct packbuild *b, unsigned n)
 {
 	uint64_t prev;
@@ -1134,14 +1117,14 @@ static void reexpand_pack(struct packbuild *b, unsigned n)
 
 	pb_init(b, PACK_HASH_SHA1);
 	pb_header(b, 2, 1 + n);
-	prev = pb_whole_fill(b, PACK_OBJ_BLOB, 0, MIB);
+	prev = pb_whole_fill(b, PACK_OBJ_BLOB, 0, REV_BYTES);
 	buf_init(&d, 1 << 16);
 	for (k = 0; k < n; k++) {
 		uint8_t c = (uint8_t)('a' + k % 26);
 
 		buf_reset(&d);
-		pb_delta_new(&d, MIB, MIB);
-		pb_delta_copy(&d, 0, (uint32_t)MIB - 1);
+		pb_delta_new(&d, REV_BYTES, REV_BYTES);
+		pb_delta_copy(&d, 0, REV_BYTES - 1);
 		pb_delta_insert(&d, &c, 1);
 		prev = pb_ofs_delta(b, prev, d.data, d.len);
 	}
@@ -1160,20 +1143,24 @@ static void test_chain_reexpansion(void **state)
 	double secs;
 
 	UNUSED(state);
-	/* with a cache, 8 revisions of a 1 MiB file are 9 MiB of work: fine */
+	/* The budget is scaled down (2 MiB of slack) so that every split
+	 * point stays cheap; the arithmetic is the default one.  With a
+	 * cache, 8 revisions of a 128 KiB file are 1.1 MiB of work: fine. */
 	reexpand_pack(&b, 8);
 	pack_limits_default(&lim);
+	lim.amplification_slack = 2 * MIB;
+	assert_true(9 * REV_BYTES + 400 < amp_allowed(&lim, b.out.len) / 2);
 	r = run_budget(&lim, &b.out, (size_t)1 << 30, &st, &peak, &secs, &rc);
 	assert_int_equal(r.status, DEC_STOP);
 	assert_int_equal(rc.n, 9);
 	assert_int_equal(rc.objs[8].depth, 8);
-	assert_int_equal(rc.objs[8].content.len, MIB);
-	assert_int_equal(rc.objs[8].content.data[MIB - 1], 'h');
+	assert_int_equal(rc.objs[8].content.len, REV_BYTES);
+	assert_int_equal(rc.objs[8].content.data[REV_BYTES - 1], 'h');
 	assert_int_equal(st.base_cache_misses, 0);
 	rec_free(&rc);
 	/* without one, every delta rebuilds its whole chain from the spool
-	 * (1 + 2 + ... + n MiB): the re-expansion is charged and stopped */
-	pack_limits_default(&lim);
+	 * (1 + 2 + ... + n revisions, 5.6 MiB): the re-expansion is charged
+	 * and stopped */
 	lim.base_cache_bytes = 0;
 	r = run_budget(&lim, &b.out, (size_t)1 << 30, &st, &peak, &secs, &rc);
 	assert_int_equal(r.status, DEC_ERR);
@@ -1181,8 +1168,8 @@ static void test_chain_reexpansion(void **state)
 	assert_int_equal(st.limit_hit, PACK_LIMIT_AMPLIFICATION);
 	assert_true(st.base_cache_misses > 0);
 	assert_true(st.bytes_inflated <= amp_allowed(&lim, st.bytes_in));
-	assert_true(rc.n >= 3 && rc.n < 9);
-	assert_true(peak < 8 * MIB);
+	assert_true(rc.n >= 2 && rc.n < 9);
+	assert_true(peak < 2 * MIB);
 	assert_true(secs < 1.0);
 	rec_free(&rc);
 	expect_fail(&lim, &b.out, ERR_LIMIT, PACK_LIMIT_AMPLIFICATION);
@@ -1268,6 +1255,7 @@ static void test_memory_budget(void **state)
 	size_t fixed, peak;
 	uint64_t a, bb;
 	struct buf d;
+	unsigned k;
 
 	UNUSED(state);
 	pack_limits_default(&lim);
@@ -1290,36 +1278,61 @@ static void test_memory_budget(void **state)
 	rec_free(&rc);
 	pb_release(&b);
 
-	/* A and B (1 MiB each) join the cache; a delta on B needs 1 MiB
+	/* A and B (256 KiB each) join the cache; a delta on B needs 256 KiB
 	 * more: the budget has it only once A is evicted (B, being read,
 	 * is never evicted). */
 	buf_init(&d, 1 << 16);
-	pb_delta_new(&d, MIB, MIB);
-	pb_delta_copy(&d, 0, (uint32_t)MIB - 1);
+	pb_delta_new(&d, REV_BYTES * 2, REV_BYTES * 2);
+	pb_delta_copy(&d, 0, REV_BYTES * 2 - 1);
 	pb_delta_insert(&d, "!", 1);
 	pb_init(&b, PACK_HASH_SHA1);
 	pb_header(&b, 2, 3);
-	a = pb_whole_fill(&b, PACK_OBJ_BLOB, 'a', MIB);
-	bb = pb_whole_fill(&b, PACK_OBJ_BLOB, 'b', MIB);
+	a = pb_whole_fill(&b, PACK_OBJ_BLOB, 'a', REV_BYTES * 2);
+	bb = pb_whole_fill(&b, PACK_OBJ_BLOB, 'b', REV_BYTES * 2);
 	pb_ofs_delta(&b, bb, d.data, d.len);
 	pb_trailer(&b);
 	UNUSED(a);
-	r = run_budget(&lim, &b.out, fixed + 2 * MIB + 512 * 1024, &st, &peak, NULL, &rc);
+	r = run_budget(&lim, &b.out, fixed + 5 * REV_BYTES, &st, &peak, NULL, &rc);
 	assert_int_equal(r.status, DEC_STOP);
 	assert_int_equal(rc.n, 3);
 	assert_int_equal(rc.objs[2].content.data[0], 'b');
-	assert_int_equal(rc.objs[2].content.data[MIB - 1], '!');
-	assert_true(peak <= fixed + 2 * MIB + 512 * 1024);
+	assert_int_equal(rc.objs[2].content.data[REV_BYTES * 2 - 1], '!');
+	assert_true(peak <= fixed + 5 * REV_BYTES);
+	assert_int_equal(st.base_cache_misses, 0);	/* B stayed cached */
 	rec_free(&rc);
 	/* with less, B and the result cannot both be held: refused, at the
 	 * same byte however the pack is cut */
-	membudget_init(&mb, fixed + MIB + 512 * 1024);
+	membudget_init(&mb, fixed + 3 * REV_BYTES);
 	lim.memory = &mb;
 	expect_fail(&lim, &b.out, ERR_LIMIT, PACK_LIMIT_MEMORY);
 	assert_int_equal(membudget_used(&mb), 0);
-	assert_true(membudget_peak(&mb) <= fixed + MIB + 512 * 1024);
+	assert_true(membudget_peak(&mb) <= fixed + 3 * REV_BYTES);
 	pb_release(&b);
 	buf_release(&d);
+
+	/* Eight 1 MiB blobs: all cached while the shared budget is roomy;
+	 * once others hold more than half of it, the cache stops at its
+	 * floor so that it cannot starve them. */
+	pb_init(&b, PACK_HASH_SHA1);
+	pb_header(&b, 2, 8);
+	for (k = 0; k < 8; k++)
+		pb_whole_fill(&b, PACK_OBJ_BLOB, (uint8_t)('a' + k), MIB);
+	pb_trailer(&b);
+	r = run_budget(&lim, &b.out, (size_t)1 << 30, &st, &peak, NULL, &rc);
+	assert_int_equal(r.status, DEC_STOP);
+	assert_true(st.memory_peak >= fixed + 8 * MIB);
+	rec_free(&rc);
+	membudget_init(&mb, 16 * MIB);
+	assert_true(membudget_take(&mb, 9 * MIB));
+	lim.memory = &mb;
+	r = run_rec(&(struct pack_params){ .limits = lim, .pack_fd = -1 }, b.out.data, b.out.len,
+		    &rc, &st);
+	assert_int_equal(r.status, DEC_STOP);
+	assert_int_equal(rc.n, 8);
+	assert_true(st.memory_peak <= fixed + LIMIT_BASE_CACHE_SHARED_FLOOR + MIB + 4096);
+	assert_int_equal(membudget_used(&mb), 9 * MIB);
+	rec_free(&rc);
+	pb_release(&b);
 }
 
 struct canceller {

@@ -12,6 +12,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/base/limits.h"
+#include "core/base/membudget.h"
 #include "core/decode/receive_pack.h"
 #include "core/iac/iac.h"
 #include "core/match/match.h"
@@ -22,8 +23,11 @@
 #include "rules/rulepack.h"
 #include "tests/lib/packbuild.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -282,7 +286,8 @@ static void outcome_release(struct outcome *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static struct push_session *session(const struct pack_limits *lim)
+static struct push_session *session_in(const struct pack_limits *lim, const char *spool_dir,
+				       const atomic_bool *cancel)
 {
 	struct push_session_params p;
 	struct push_session *ps = NULL;
@@ -294,11 +299,17 @@ static struct push_session *session(const struct pack_limits *lim)
 		p.limits = *lim;
 	else
 		pack_limits_default(&p.limits);
-	p.spool_dir = tmp;
+	p.spool_dir = spool_dir;
 	p.iac = iac;
+	p.cancel = cancel;
 	assert_int_equal(push_session_new(&p, &ps), 0);
 	assert_non_null(ps);
 	return ps;
+}
+
+static struct push_session *session(const struct pack_limits *lim)
+{
+	return session_in(lim, tmp, NULL);
 }
 
 static void collect(struct push_session *ps, struct outcome *o)
@@ -852,6 +863,139 @@ static void pack_limit_objects(void **state)
 	outcome_release(&whole);
 }
 
+/* --- work, memory, time and disk ---------------------------------------- */
+
+/* A command block creating refs/heads/main, then the given pack. */
+static void body_with_pack(struct buf *b, const struct buf *pack)
+{
+	buf_init(b, (size_t)1 << 26);
+	pkt_cmd(b, ZERO40, r1.c_tf, "refs/heads/main", CAPS);
+	flush(b);
+	assert_int_equal(buf_append(b, pack->data, pack->len), 0);
+}
+
+static void delta_bomb(void **state)
+{
+	struct packbuild pk;
+	struct outcome whole;
+	struct buf b;
+	char want[200];
+
+	UNUSED(state);
+	pb_delta_bomb(&pk, 1, (uint64_t)500 << 20);
+	body_with_pack(&b, &pk.out);
+	check_splits(&b, b.len - pk.out.len, NULL, &whole);
+	assert_int_equal(whole.reason, VR_LIMIT_AMPLIFICATION);
+	/* refused where the delta's stream ends, before the trailer */
+	snprintf(want, sizeof(want), "the pack would expand to more than 500 MiB from %zu bytes "
+		 "received (limit %u:1 plus %llu MiB)", pk.out.len - 20, LIMIT_AMPLIFICATION_RATIO,
+		 (unsigned long long)(LIMIT_AMPLIFICATION_SLACK >> 20));
+	assert_string_equal(whole.detail, want);
+	assert_int_equal(whole.n, 0);
+	outcome_release(&whole);
+	buf_release(&b);
+	pb_release(&pk);
+}
+
+static void memory_spent(void **state)
+{
+	struct pack_limits lim;
+	struct membudget mb;
+	struct outcome whole;
+
+	UNUSED(state);
+	/* other pushes hold all but 64 KiB of the budget */
+	membudget_init(&mb, (size_t)16 << 20);
+	assert_true(membudget_take(&mb, ((size_t)16 << 20) - 65536));
+	pack_limits_default(&lim);
+	lim.memory = &mb;
+	check_splits(&r1.body, r1.block_len, &lim, &whole);
+	assert_int_equal(whole.reason, VR_LIMIT_MEMORY);
+	assert_non_null(strstr(whole.detail, "the memory shared by pushes in flight is spent"));
+	outcome_release(&whole);
+	assert_int_equal(membudget_used(&mb), ((size_t)16 << 20) - 65536);
+	/* once they are done, the same push is scanned */
+	membudget_give(&mb, ((size_t)16 << 20) - 65536);
+	run_cut(&r1.body, 0, 0, &lim, &whole);
+	assert_int_equal(whole.reason, VR__COUNT);
+	assert_true(whole.n > 0);
+	outcome_release(&whole);
+	assert_int_equal(membudget_used(&mb), 0);
+}
+
+static void time_budget_cancel(void **state)
+{
+	struct push_session *ps;
+	struct outcome o;
+	atomic_bool cancel;
+
+	UNUSED(state);
+	/* the watchdog thread has already set the flag when the pack starts */
+	atomic_init(&cancel, true);
+	ps = session_in(NULL, tmp, &cancel);
+	assert_int_equal(push_session_feed(ps, r1.body.data, r1.body.len), 0);
+	assert_int_equal(push_session_finish(ps), 0);
+	collect(ps, &o);
+	assert_int_equal(o.reason, VR_BUDGET_TIME);
+	assert_string_equal(o.detail, "scanning took longer than the push time budget; "
+			    "the rest of the push was not scanned");
+	assert_int_equal(o.n_cmds, 1);	/* the refs are still named */
+	outcome_release(&o);
+	push_session_free(ps);
+	/* not set: the same body is scanned */
+	atomic_store(&cancel, false);
+	ps = session_in(NULL, tmp, &cancel);
+	assert_int_equal(push_session_feed(ps, r1.body.data, r1.body.len), 0);
+	assert_int_equal(push_session_finish(ps), 0);
+	collect(ps, &o);
+	assert_int_equal(o.reason, VR__COUNT);
+	outcome_release(&o);
+	push_session_free(ps);
+}
+
+static void spool_disk_full(void **state)
+{
+	char dir[] = "/tmp/sluice-tinyspool-XXXXXX";
+	struct push_session *ps;
+	struct packbuild pk;
+	struct outcome o;
+	struct buf b;
+	uint8_t *noise;
+	uint32_t x = 99;
+	size_t i;
+
+	UNUSED(state);
+	assert_non_null(mkdtemp(dir));
+	if (mount("tmpfs", dir, "tmpfs", 0, "size=64k") != 0) {
+		rmdir(dir);
+		skip();	/* needs root (CAP_SYS_ADMIN); reported as skipped */
+	}
+	noise = xmalloc((size_t)1 << 20);
+	assert_non_null(noise);
+	for (i = 0; i < ((size_t)1 << 20); i++) {
+		x = x * 1103515245u + 12345u;
+		noise[i] = (uint8_t)(x >> 16);
+	}
+	pb_init(&pk, PACK_HASH_SHA1);
+	pb_header(&pk, 2, 1);
+	pb_whole(&pk, PACK_OBJ_BLOB, noise, (size_t)1 << 20);
+	pb_trailer(&pk);
+	body_with_pack(&b, &pk.out);
+	ps = session_in(NULL, dir, NULL);
+	assert_int_equal(push_session_feed(ps, b.data, b.len), 0);
+	assert_int_equal(push_session_finish(ps), 0);
+	collect(ps, &o);
+	assert_int_equal(o.reason, VR_LIMIT_SPOOL);
+	assert_string_equal(o.detail, "no space left on the gate's spool disk");
+	outcome_release(&o);
+	push_session_free(ps);
+	assert_int_equal(umount2(dir, MNT_DETACH), 0);
+	rmdir(dir);
+	buf_release(&b);
+	pb_release(&pk);
+	xfree(noise);
+}
+
 /* --- command block errors ------------------------------------------------- */
 
 static void signed_push(void **state)
@@ -993,6 +1137,10 @@ int main(void)
 		cmocka_unit_test(garbage_after_pack),
 		cmocka_unit_test(thin_pack),
 		cmocka_unit_test(pack_limit_objects),
+		cmocka_unit_test(delta_bomb),
+		cmocka_unit_test(memory_spent),
+		cmocka_unit_test(time_budget_cancel),
+		cmocka_unit_test(spool_disk_full),
 		cmocka_unit_test(signed_push),
 		cmocka_unit_test(limit_commands),
 	};
