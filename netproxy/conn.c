@@ -34,6 +34,7 @@
 #include "netproxy/gate.h"
 #include "netproxy/scanpool.h"
 #include "netproxy/server.h"
+#include "netproxy/urlpath.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,6 +72,11 @@
 /* Transfer-decoded push body taken from the client while the previous
  * batch is being scanned; the client waits beyond it. */
 #define CONN_SCAN_BATCH (128u * 1024)
+/* Transfer-decoded body a push must have buffered (or its whole body)
+ * before it asks for a scan slot. */
+#define CONN_SLOT_READY (64u * 1024)
+/* A CGI child left without its connection is drained this long at most. */
+#define CONN_ORPHAN_MS 60000u
 /* Job error: the gzip content coding failed (corrupt, or over its
  * expansion limit); not a code of core/base/err-t.h. */
 #define GATE_ERR_GZIP (-1)
@@ -170,6 +176,8 @@ struct conn {
 	struct event *budget_ev;	/* push_budget_ms timer */
 	atomic_bool cancel;		/* budget ran out or the client left */
 	bool job_busy;			/* a batch is queued or running */
+	bool budget_armed;		/* push_budget_ms runs (from the slot) */
+	bool upstream_answered;		/* its whole reply came before the verdict */
 	bool job_finish;		/* that batch ends the body */
 	int job_err;			/* (job) */
 	bool free_after_job;		/* conn_free waits for the job */
@@ -195,6 +203,7 @@ static void head_wait_done(struct conn *c);
 static bool slot_acquire(struct conn *c);
 static void slot_release(struct conn *c);
 static void begin_body(struct conn *c);
+static bool slot_needed(const struct conn *c);
 static void arm_ms(struct event *ev, uint64_t ms);
 static void on_gate_job_done(evutil_socket_t fd, short what, void *arg);
 
@@ -294,6 +303,70 @@ static bool verify_pusher(struct conn *c, const struct http1_head *h, enum auth_
 	return !c->srv->up.cgi;
 }
 
+/* A CGI child whose connection goes before it has answered (the client
+ * left mid-push) must still get EOF on its stdin and be able to write its
+ * reply: git restores SIGPIPE's default, so a closed stdout would kill
+ * receive-pack by a signal, and git leaves its quarantine directory
+ * behind when killed.  The orphan drains the reply until the child
+ * closes it, bounded by CONN_ORPHAN_MS. */
+struct cgi_orphan {
+	struct endpoint *ep;
+	struct event *timer;
+};
+
+static void orphan_free(struct cgi_orphan *o)
+{
+	if (o->timer)
+		event_free(o->timer);
+	endpoint_free(o->ep);
+	xfree(o);
+	cgi_reap();
+}
+
+static void on_orphan_read(struct endpoint *ep, void *arg)
+{
+	struct cgi_orphan *o = arg;
+
+	evbuffer_drain(ep->in, evbuffer_get_length(ep->in));
+	if (ep->eof || ep->err) {
+		orphan_free(o);
+		return;
+	}
+	endpoint_rearm(ep);
+}
+
+static void on_orphan_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	UNUSED(fd);
+	UNUSED(what);
+	orphan_free(arg);
+}
+
+static void release_upstream(struct conn *c)
+{
+	struct cgi_orphan *o;
+
+	if (!c->up)
+		return;
+	if (c->srv->up.cgi && !c->resp_done && !c->up->eof && !c->up->err &&
+	    (o = xcalloc(1, sizeof(*o))) != NULL) {
+		o->ep = c->up;
+		o->timer = evtimer_new(c->w->base, on_orphan_timeout, o);
+		o->ep->on_read = on_orphan_read;
+		o->ep->on_drain = NULL;
+		o->ep->on_event = NULL;
+		o->ep->arg = o;
+		endpoint_shutdown_after_flush(o->ep);
+		endpoint_want_read(o->ep, true);
+		if (o->timer)
+			arm_ms(o->timer, CONN_ORPHAN_MS);
+		c->up = NULL;
+		return;
+	}
+	endpoint_free(c->up);
+	c->up = NULL;
+}
+
 static void clear_request(struct conn *c)
 {
 	slot_release(c);
@@ -333,7 +406,7 @@ static void clear_request(struct conn *c)
 	if (c->fwd_out)
 		evbuffer_free(c->fwd_out);
 	c->scan_in = c->job_in = c->fwd_out = NULL;
-	c->job_finish = c->fail_open_pass = false;
+	c->job_finish = c->fail_open_pass = c->budget_armed = c->upstream_answered = false;
 	c->job_err = 0;
 	atomic_store(&c->cancel, false);
 	match_scratch_free(c->sc);
@@ -344,10 +417,7 @@ static void clear_request(struct conn *c)
 	buf_release(&c->collected);
 	buf_release(&c->hold);
 	buf_release(&c->gate_reply);
-	if (c->up) {
-		endpoint_free(c->up);
-		c->up = NULL;
-	}
+	release_upstream(c);
 	if (c->cgi_pid > 0)
 		cgi_reap();
 	c->cgi_pid = 0;
@@ -771,6 +841,12 @@ static void request_complete(struct conn *c);
 /* The whole upstream response has been read (or relayed). */
 static void response_complete(struct conn *c)
 {
+	if (c->route == ROUTE_RECEIVE && !c->decided) {
+		/* Answered before the verdict (an upstream error): the reply
+		 * waits for it (gate_conclude). */
+		c->upstream_answered = true;
+		return;
+	}
 	c->resp_done = true;
 	if (c->collect) {
 		if (c->route == ROUTE_ADVERT)
@@ -857,8 +933,11 @@ static void process_upstream(struct conn *c)
 			c->resp_left = h->content_length;
 			if (c->resp_framing == HTTP1_BODY_CHUNKED)
 				dec_chunked.init(&c->resp_chunk, NULL);
-			c->collect = c->route == ROUTE_ADVERT ||
-				     (c->route == ROUTE_RECEIVE && c->decided);
+			/* A push's reply is never relayed before the verdict:
+			 * git http-backend writes its head before it reads
+			 * the body, and a relayed head would leave the gate no
+			 * way to say why it refused. */
+			c->collect = c->route == ROUTE_ADVERT || c->route == ROUTE_RECEIVE;
 			if (c->collect) {
 				buf_init(&c->collected, c->route == ROUTE_ADVERT ? CONN_ADVERT_MAX
 										  : CONN_PUSH_REPLY_MAX);
@@ -1059,12 +1138,6 @@ static int gate_start(struct conn *c)
 	c->job.run = gate_job_run;
 	c->job.done = c->job_ev;
 	atomic_store(&c->cancel, false);
-	{
-		struct timeval tv = { c->srv->cfg.push_budget_ms / 1000,
-				      (c->srv->cfg.push_budget_ms % 1000) * 1000 };
-
-		evtimer_add(c->budget_ev, &tv);
-	}
 	return 0;
 }
 
@@ -1222,10 +1295,26 @@ static void gate_job_run(struct scan_job *job)
 /* Hands the next batch to the pool, if there is one and none is running. */
 static void gate_kick(struct conn *c)
 {
-	if (c->job_busy || c->job_finish)
+	if (c->job_busy || c->job_finish || c->slot_waiting)
 		return;
 	if (evbuffer_get_length(c->scan_in) == 0 && !c->req_done)
 		return;
+	if (!c->has_slot && slot_needed(c)) {
+		/* A push asks for a scan slot only once it has shown it can
+		 * keep the scanner busy: a first batch, or its whole body.
+		 * A client trickling its body never holds a slot; the body
+		 * rate check closes it instead. */
+		if (evbuffer_get_length(c->scan_in) < CONN_SLOT_READY && !c->req_done)
+			return;
+		if (!slot_acquire(c))
+			return;		/* on_slot_granted() kicks again */
+	}
+	if (!c->budget_armed) {
+		/* The push's time runs from when it may be scanned. */
+		c->budget_armed = true;
+		clock_gettime(CLOCK_MONOTONIC, &c->t_start);
+		arm_ms(c->budget_ev, c->srv->cfg.push_budget_ms);
+	}
 	evbuffer_add_buffer(c->job_in, c->scan_in);
 	c->job_finish = c->req_done;
 	c->job_busy = true;
@@ -1233,6 +1322,16 @@ static void gate_kick(struct conn *c)
 }
 
 static void gate_conclude(struct conn *c);
+
+/* The upstream's whole reply came before the verdict: send it (or ours)
+ * now that there is one. */
+static void gate_reply_if_answered(struct conn *c)
+{
+	if (c->upstream_answered && !c->dead) {
+		c->upstream_answered = false;
+		response_complete(c);
+	}
+}
 
 static void on_gate_job_done(evutil_socket_t fd, short what, void *arg)
 {
@@ -1301,6 +1400,7 @@ static void gate_conclude(struct conn *c)
 	if (push_session_is_probe(c->push) || !push_session_commands_ready(c->push)) {
 		if (!push_session_is_probe(c->push) && c->decoded > 0)
 			goto decide;
+		c->decided = true;	/* nothing to judge: the reply may go out */
 		if (!c->up_opened && open_upstream(c, (long long)c->hold.len, NULL, false) != 0) {
 			fail_request(c, 502, "Bad Gateway", "cannot reach the upstream git server");
 			return;
@@ -1319,6 +1419,10 @@ decide:
 	gc.user = c->user;
 	gc.generation = c->snap->generation;
 	gc.scan_ms = elapsed_ms(&c->t_start, &now);
+	/* A body that was whole before its scan slot came: the verdict
+	 * latency counts from the slot. */
+	if (elapsed_ms(&c->t_body_end, &c->t_start) > 0)
+		c->t_body_end = c->t_start;
 	gc.verdict_ms = elapsed_ms(&c->t_body_end, &now);
 	gate_decide(&gc, c->push, &c->dec);
 	c->decided = true;
@@ -1352,6 +1456,7 @@ decide:
 		if (c->gmode == GATE_STREAM && c->up) {
 			/* Our reply goes out when the upstream has answered,
 			 * so its quarantine is gone before the client moves on. */
+			gate_reply_if_answered(c);
 			return;
 		}
 		finish_gate_reply(c);
@@ -1402,6 +1507,7 @@ decide:
 	up_send_body(c, c->tail, c->tail_len);
 	c->tail_len = 0;
 	up_end_body(c);
+	gate_reply_if_answered(c);
 }
 
 /* Sends the push reply: ours (blocked) or the upstream's, with our
@@ -1479,7 +1585,6 @@ static bool slot_acquire(struct conn *c)
 	}
 	pthread_mutex_unlock(&srv->slot_lock);
 	if (!got) {
-		endpoint_want_read(c->cl, false);
 		arm_ms(c->slot_timer, srv->cfg.push_queue_timeout_ms);
 		log_conn(c, "push waits for a scan slot (%u in use)", srv->slots);
 	}
@@ -1547,10 +1652,11 @@ static void on_slot_granted(evutil_socket_t fd, short what, void *arg)
 	evtimer_del(c->slot_timer);
 	if (c->dead || c->st != CS_BODY)
 		return;
-	endpoint_want_read(c->cl, true);
-	begin_body(c);
-	if (!c->dead && c->st == CS_BODY)
+	gate_kick(c);
+	if (!c->dead && c->st == CS_BODY && c->cl) {
+		endpoint_want_read(c->cl, true);
 		process_client(c);
+	}
 	if (c->dead)
 		conn_free(c);
 }
@@ -1579,14 +1685,22 @@ static void on_slot_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* --- requests ------------------------------------------------------------- */
 
-static void route_request(struct conn *c)
+/* Routes on the canonical target (urlpath.h), which is also what the
+ * upstream is sent.  false: the target was refused (*why says why). */
+static bool route_request(struct conn *c, const char **why)
 {
 	const struct http1_head *h = http1_head_peek(&c->reqp);
 	char *q;
 
 	c->method = xstrndup(h->method, h->method_len);
-	c->target = xstrndup(h->target, h->target_len);
+	c->target = xcalloc(1, h->target_len + 1);
+	if (!c->method || !c->target)
+		return true;	/* the caller reports the allocation */
+	if (urlpath_canon(h->target, h->target_len, c->target, h->target_len + 1, why) != 0)
+		return false;
 	c->path = xstrdup(c->target);
+	if (!c->path)
+		return true;
 	q = strchr(c->path, '?');
 	if (q) {
 		c->query = xstrdup(q + 1);
@@ -1605,15 +1719,23 @@ static void route_request(struct conn *c)
 	else if (http1_method_is(h, "GET") && ends_with(c->path, "/info/refs") && c->query &&
 		 strstr(c->query, "service=git-receive-pack"))
 		c->route = ROUTE_ADVERT;
+	return true;
 }
 
 static void start_request(struct conn *c)
 {
 	const struct http1_head *h = http1_head_peek(&c->reqp);
 	enum auth_result auth;
+	const char *why = NULL;
 
 	head_wait_done(c);
-	route_request(c);
+	if (!route_request(c, &why)) {
+		char text[200];
+
+		snprintf(text, sizeof(text), "request target refused: %s", why);
+		fail_request(c, 400, "Bad Request", text);
+		return;
+	}
 	if (!c->method || !c->target || !c->path) {
 		gate_fail(c, "out of memory");
 		return;
@@ -1648,8 +1770,6 @@ static void start_request(struct conn *c)
 	if (c->req_framing == HTTP1_BODY_CHUNKED)
 		dec_chunked.init(&c->req_chunk, NULL);
 	c->st = CS_BODY;
-	if (c->route == ROUTE_RECEIVE && !slot_acquire(c))
-		return;		/* begin_body() runs when a slot is free */
 	begin_body(c);
 }
 
@@ -1691,7 +1811,7 @@ static void begin_body(struct conn *c)
 	    (c->req_framing == HTTP1_BODY_LENGTH && c->req_left == 0)) {
 		c->req_done = true;
 		if (c->route == ROUTE_RECEIVE) {
-			c->t_body_end = c->t_start;
+			clock_gettime(CLOCK_MONOTONIC, &c->t_body_end);
 			gate_kick(c);
 		} else {
 			up_end_body(c);
@@ -1843,7 +1963,7 @@ static void process_client(struct conn *c)
 		if (r.status == DEC_STOP)
 			start_request(c);
 	}
-	if (!c->dead && c->st == CS_BODY && !c->slot_waiting)
+	if (!c->dead && c->st == CS_BODY)
 		process_body(c);
 	if (!c->dead && c->st == CS_DRAIN)
 		evbuffer_drain(in, evbuffer_get_length(in));
@@ -2077,10 +2197,7 @@ static void conn_free(struct conn *c)
 			if (c->budget_ev)
 				evtimer_del(c->budget_ev);
 			heads_remove(c);
-			if (c->up) {
-				endpoint_free(c->up);
-				c->up = NULL;
-			}
+			release_upstream(c);
 			if (c->cl) {
 				endpoint_free(c->cl);
 				c->cl = NULL;

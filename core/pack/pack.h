@@ -100,18 +100,19 @@
  * parser first evicts its own least recently used cached bases; when the
  * object at hand still does not fit, ERR_LIMIT with PACK_LIMIT_MEMORY
  * (limit_wanted: the bytes it asked for).  Where that happens depends on
- * the other holders of the budget, so it is the one error whose position
- * is not fixed by the input.  A whole object inflates in one piece (and
+ * the other holders of the budget, so its position is not fixed by the
+ * input (see Errors).  Delta data grows with the bytes actually inflated,
+ * never towards a declared size.  A whole object inflates in one piece (and
  * joins the cache) only when it is at most base_cache_bytes/4, the
  * amplification budget already covers it without credit, and the budget
  * has room now; otherwise it streams through the 128 KiB chunk.
  * base_cache_bytes caps the cache of this one pack; while less than a
  * quarter of the shared budget is left the cache does not grow past
  * LIMIT_BASE_CACHE_SHARED_FLOOR, so caches cannot starve the working
- * buffers of other pushes.  Not counted: the id
- * lookup tables and the deferred-delta stacks (a few bytes per object,
- * bounded through max_objects).  pack_stats.memory_peak is the most this
- * parser held at once (counted even without a budget).
+ * buffers of other pushes.  Not counted: the id lookup tables, cache
+ * nodes and deferred-delta stacks (a few bytes per object, bounded through
+ * max_objects).  pack_stats.memory_peak is the most this parser held at
+ * once (counted even without a budget).
  *
  * Cancellation: params.cancel, when set, is read before each object, at
  * least once per 1 MiB inflated, re-inflated, reconstructed, hashed or

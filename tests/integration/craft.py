@@ -26,7 +26,7 @@ Scenarios:
   build_case(name, ...)              the crafted pushes of tests/integration/test_gate_*.sh
 
 CLI:
-  craft.py push URL REPO CASE [--framing cl|chunked|gzip] [--pad BYTES] [--thin-base FILE]
+  craft.py push URL REPO CASE [--framing F] [--pad BYTES] [--thin-base FILE]
                 [--expect100] [--pipeline] [--early-eof N] [--user U --password P]
                 [--want applied|refused] [--json FILE]
   craft.py bombs URL REPO --pid P [--case C] [--n N] [--framing F]
@@ -39,6 +39,10 @@ CLI:
   craft.py matrix URL REPO --repo-dir D --audit F < list
                                      the crafted-push matrix of test_gate_crafted.sh
   craft.py cases                     list case names
+Framings (--framing): cl, chunked, gzip, xgzip, gzip_chunked, cl_te, te_gzip_chunked, te_upper,
+chunk_lf, chunk_overflow.  --pad N: a random (incompressible) blob of N bytes; negative: N bytes
+of compressible text with the pack stored (zlib level 0).  The secret is an AWS key pair
+(secret_file()); every commit's parent is the repository's current main.
 """
 import argparse, base64, gzip, hashlib, json, os, random, socket, ssl, struct, subprocess, sys, threading
 import time

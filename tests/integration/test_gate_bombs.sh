@@ -65,7 +65,8 @@ echo "# app" > "$WORK/seed/README.md"
 git -C "$WORK/seed" add -A
 git -C "$WORK/seed" commit -qm init
 git -C "$WORK/seed" push -q "$WORK/upstream/app.git" main
-grep -iE "worker" "$WORK/sluice.log" | head -3 || true
+grep -q "(1 worker" "$WORK/sluice.log" && ok "one worker ($(grep -m1 listening "$WORK/sluice.log" | cut -c1-80))" \
+	|| check_fail "log does not say 1 worker: $(head -2 "$WORK/sluice.log")"
 for _ in $(seq 1 60); do grep -q "READY=1" "$WORK/notify.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "READY=1" "$WORK/notify.log" 2>/dev/null && ok "READY=1 on NOTIFY_SOCKET" \
 	|| check_fail "no READY=1 on NOTIFY_SOCKET: $(head -3 "$WORK/notify.log" 2>/dev/null)"

@@ -3,12 +3,13 @@
 # With one slot, a push held open mid-body keeps a second push waiting
 # (nothing of it reaches the upstream), the second goes through as soon as
 # the first ends, and a push that waits longer than push_queue_timeout_ms
-# is refused as busy, with nothing applied.  Clones need no slot.
+# is refused as busy, with nothing applied.  Clones need no slot, and a
+# push that trickles its first bytes never takes one.
 . "$(dirname "$0")/lib.sh"
 RAW="$(dirname "$0")/rawpush.py"
 
 start_gate --set push_slots=1 --set push_queue_timeout_ms=4000
-for r in one two three; do new_upstream_repo "$r"; done
+for r in one two three four; do new_upstream_repo "$r"; done
 git init -q -b main "$WORK/w"
 git_user "$WORK/w"
 python3 -c 'import os,sys; open(sys.argv[1],"wb").write(os.urandom(3*1024*1024))' "$WORK/w/blob.bin"
@@ -47,7 +48,7 @@ ok "the second push is applied once the first has ended"
 
 # 4. A push waiting past push_queue_timeout_ms is refused as busy.
 mkfifo "$WORK/go2"
-python3 "$RAW" "$GATE/one" "$WORK/w" main pause "$WORK/go2" > "$WORK/one2.out" 2>&1 &
+python3 "$RAW" "$GATE/four" "$WORK/w" main pause "$WORK/go2" > "$WORK/one2.out" 2>&1 &
 RAW_PID=$!
 sleep 2
 before=$(upstream_state three)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Slow clients (slow-loris): sluice with one worker and max_connections=60,
 # 200 attacker connections that send one byte per second (half dribble a TLS
-# ClientHello, half finish TLS and dribble an HTTP request head), 20 more
-# that send a POST head and dribble its body, all reconnecting when dropped.
-# Meanwhile a real `git push` (clean) must succeed within 30 s and be
-# applied upstream, twice (early and 15 s into the attack), and the gate
-# must answer normally once the attack stops.  Bounded: the attack stops
-# itself after 75 s at the latest, the script in under 2 minutes.  Loopback
-# only.  Every check runs; the script ends with `N passed, M failed`.
+# ClientHello, half finish TLS and dribble an HTTP request head), all
+# reconnecting when dropped.  Meanwhile a real `git push` (clean) must
+# succeed within 30 s and be applied upstream: early in the attack, 12 s
+# into it, and once 20 more connections send a POST head for a push and
+# dribble its body one byte a second.  The gate answers normally once the
+# attack stops.  Bounded: the attack stops itself after 75 s at the latest,
+# the script in under 2 minutes.  Loopback only.  Every check runs; the
+# script ends with `N passed, M failed`.
 . "$(dirname "$0")/lib.sh"
 
 CRAFT="$SRC/tests/integration/craft.py"
@@ -33,7 +34,7 @@ clone_through_gate app "$WORK/w"
 
 attackers() { ss -Htn state established "( dport = :$SL_PORT )" | wc -l; }
 STOP="$WORK/stop-attack"
-timeout 100 python3 "$CRAFT" slow "$GATE" app --n 200 --body 20 --duration 75 --stop-file "$STOP" \
+timeout 100 python3 "$CRAFT" slow "$GATE" app --n 200 --duration 75 --stop-file "$STOP" \
 	> "$WORK/slow.json" 2> "$WORK/slow.err" &
 ATTACK=$!
 PIDS+=($ATTACK)
@@ -79,13 +80,26 @@ ATTACK_T0=$(date +%s)
 push_under_attack 1
 # Later in the attack the slow heads have dribbled more bytes and every
 # connection slot has been fought over for a while: push again.
-while [ $(( $(date +%s) - ATTACK_T0 )) -lt 15 ]; do sleep 1; done
+while [ $(( $(date +%s) - ATTACK_T0 )) -lt 12 ]; do sleep 1; done
 echo "attacker connections established before push 2: $(attackers)"
 push_under_attack 2
+# And 20 more connections that send a whole POST head for a push and then
+# dribble its body, one byte a second (they reconnect when dropped).
+timeout 60 python3 "$CRAFT" slow "$GATE" app --n 0 --body 20 --duration 40 --stop-file "$STOP" \
+	> "$WORK/slowbody.json" 2> "$WORK/slowbody.err" &
+PIDS+=($!)
+BODY_PID=$!
+sleep 5
+echo "attacker connections established before push 3 (with 20 body dribblers): $(attackers)"
+push_under_attack 3
 
 touch "$STOP"
 wait "$ATTACK" 2>/dev/null || true
+wait "$BODY_PID" 2>/dev/null || true
 echo "attacker: $(cat "$WORK/slow.json" 2>/dev/null) $(tail -2 "$WORK/slow.err")"
+echo "body dribblers: $(cat "$WORK/slowbody.json" 2>/dev/null) $(tail -2 "$WORK/slowbody.err")"
+grep -q '"opened"' "$WORK/slowbody.json" 2>/dev/null && ok "body dribblers ran ($(cat "$WORK/slowbody.json"))" \
+	|| check_fail "body dribblers did not run: $(tail -3 "$WORK/slowbody.err")"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["opened"] >= 200 and d["bytes_dribbled"] > 0 else 1)' \
 	"$WORK/slow.json" && ok "attacker opened >= 200 connections and dribbled bytes" \
 	|| check_fail "attacker did not run as intended: $(cat "$WORK/slow.json" 2>/dev/null) $(tail -3 "$WORK/slow.err")"

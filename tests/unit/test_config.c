@@ -76,7 +76,15 @@ static void defaults(void **state)
 	assert_int_equal(c.max_connections, 1024);
 	assert_int_equal(c.idle_timeout_ms, 120000);
 	assert_int_equal(c.max_findings_shown, 10);
-	assert_int_equal(c.push_memory, 1ull << 30);
+	/* Sized for a 1 GB board (limits.h). */
+	assert_int_equal(c.push_memory, 128ull << 20);
+	assert_int_equal(c.scan_threads, 0);
+	assert_int_equal(c.push_slots, 0);
+	assert_int_equal(c.push_queue_timeout_ms, 120000);
+	assert_int_equal(c.handshake_timeout_ms, 10000);
+	assert_int_equal(c.request_head_timeout_ms, 20000);
+	assert_int_equal(c.min_body_rate, 1024);
+	assert_int_equal(c.body_rate_window_ms, 15000);
 	assert_int_equal(c.policy.secret_block, ACTION_REJECT);
 	assert_int_equal(c.policy.secret_warn, ACTION_WARN);
 	assert_int_equal(c.policy.limits, ACTION_REJECT);
