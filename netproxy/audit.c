@@ -213,25 +213,6 @@ static bool record_must_be_durable(const struct audit_record *r)
 	       (r->bypass || r->n_findings > 0 || r->reason < VR__COUNT || r->budget_exceeded);
 }
 
-/* All n bytes, resuming after short writes: 0 or -errno (ERR_IO when the
- * kernel accepts nothing and gives no reason). */
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return ERR_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Appends the line whole or not at all (caller holds the lock). */
 static int append_line(struct audit_log *a, const struct buf *b, bool durable)
 {

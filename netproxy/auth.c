@@ -778,23 +778,6 @@ static void unlock_users(int fd)
 	close(fd);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return ERR_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Replaces path by text: a 0600 temporary file, synced, renamed over it,
  * and the directory synced, so a crash leaves the old or the new file. */
 static int replace_file(const char *path, const struct buf *text, struct buf *msg)

@@ -356,8 +356,12 @@ static void release_upstream(struct conn *c)
 		o->ep->on_drain = NULL;
 		o->ep->on_event = NULL;
 		o->ep->arg = o;
+		/* What it said already is dropped; reading resumes even if the
+		 * input buffer was at its cap. */
+		evbuffer_drain(o->ep->in, evbuffer_get_length(o->ep->in));
 		endpoint_shutdown_after_flush(o->ep);
 		endpoint_want_read(o->ep, true);
+		endpoint_rearm(o->ep);
 		if (o->timer)
 			arm_ms(o->timer, CONN_ORPHAN_MS);
 		c->up = NULL;

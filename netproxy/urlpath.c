@@ -5,17 +5,6 @@
 #include "core/base/err.h"
 #include "netproxy/urlpath.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool unreserved(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -61,8 +50,8 @@ static int normalise(const char *s, size_t len, bool in_path, struct out *o, con
 				*why = "a truncated percent-escape";
 				return ERR_SYNTAX;
 			}
-			h = hexval(s[i + 1]);
-			l = hexval(s[i + 2]);
+			h = hex_digit_value(s[i + 1]);
+			l = hex_digit_value(s[i + 2]);
 			if (h < 0 || l < 0) {
 				*why = "a malformed percent-escape";
 				return ERR_SYNTAX;

@@ -14,6 +14,18 @@
 #include <string.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* The value of one hexadecimal digit (either case), or -1. */
+static inline int hex_digit_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* A macro's value as a string literal ("4000" from 4000). */
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)

@@ -131,6 +131,25 @@ int array_reserve(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
 	return 0;
 }
 
+int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *q = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, q, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return ERR_IO;
+		q += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int buf_read_file(struct buf *b, const char *path)
 {
 	uint8_t tmp[65536];

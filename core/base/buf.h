@@ -39,6 +39,10 @@ int buf_printf(struct buf *b, const char *fmt, ...)
  * -errno when it cannot be opened or read, ERR_LIMIT when it is larger
  * than the room left. */
 int buf_read_file(struct buf *b, const char *path);
+/* Writes all n bytes of p to fd, resuming after short writes and EINTR.
+ * 0, -errno, or ERR_IO when the kernel accepts nothing and gives no
+ * reason. */
+int write_all(int fd, const void *p, size_t n);
 /* Drops the first n bytes (n <= len). */
 void buf_consume(struct buf *b, size_t n);
 /* Empties the buffer without freeing. */

@@ -17,17 +17,6 @@ struct pkt_at {
 	size_t len;		/* payload bytes */
 };
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads the pkt at *pos; 0, ERR_TRUNCATED or ERR_SYNTAX. */
 static int next_pkt(const uint8_t *in, size_t len, size_t *pos, struct pkt_at *k)
 {
@@ -36,7 +25,7 @@ static int next_pkt(const uint8_t *in, size_t len, size_t *pos, struct pkt_at *k
 	if (len - *pos < 4)
 		return ERR_TRUNCATED;
 	for (i = 0; i < 4; i++) {
-		int v = hexval(in[*pos + i]);
+		int v = hex_digit_value(in[*pos + i]);
 
 		if (v < 0)
 			return ERR_SYNTAX;

@@ -10,17 +10,6 @@
 #include "core/base/err-t.h"
 #include "core/base/limits.h"
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* VCHAR, SP, HTAB and obs-text: what a field value or an extension may
  * hold (RFC 9110 §5.5); every other control byte is refused. */
 static bool is_text(uint8_t c)
@@ -67,7 +56,7 @@ static struct dec_result chunked_feed(void *ctx, const uint8_t *in, size_t len,
 
 		switch (c->state) {
 		case CHUNKED_SIZE:
-			v = hexval(ch);
+			v = hex_digit_value(ch);
 			if (v >= 0) {
 				if (c->digits >= LIMIT_CHUNK_SIZE_DIGITS)
 					return fail(c, CHUNKED_WHY_SIZE_DIGITS, ERR_LIMIT, i);

@@ -13,17 +13,6 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int pktline_init(void *ctx, const void *params)
 {
 	struct dec_pktline *d = ctx;
@@ -124,7 +113,7 @@ static struct dec_result pktline_feed(void *ctx, const uint8_t *in, size_t len,
 		return dec_err(ERR_STATE, 0);
 	while (i < len) {
 		if (d->state == PKTLINE_LEN) {
-			int v = hexval(in[i]);
+			int v = hex_digit_value(in[i]);
 			enum pkt_kind kind;
 
 			if (v < 0)

@@ -236,17 +236,6 @@ static int skip_group(struct iac_lex *p)
 	return 0;
 }
 
-static int hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Unescapes a literal (no interpolation) quoted string body. */
 static char *unescape(struct iac_lex *p, const char *s, size_t n, uint32_t *olen)
 {
@@ -277,7 +266,7 @@ static char *unescape(struct iac_lex *p, const char *s, size_t n, uint32_t *olen
 			uint32_t cp = 0;
 			int h;
 
-			for (j = 0; j < nd && i + 1 + j < n && (h = hexv((unsigned char)s[i + 1 + j])) >= 0; j++)
+			for (j = 0; j < nd && i + 1 + j < n && (h = hex_digit_value((unsigned char)s[i + 1 + j])) >= 0; j++)
 				cp = (cp << 4) | (uint32_t)h;
 			if (j != nd || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) {
 				o[k++] = '?';

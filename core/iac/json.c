@@ -86,24 +86,13 @@ static int skip_ws(struct jp *p)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int hex4(const char *s, uint32_t *out)
 {
 	uint32_t v = 0;
 	int i, h;
 
 	for (i = 0; i < 4; i++) {
-		h = hexval(s[i]);
+		h = hex_digit_value(s[i]);
 		if (h < 0)
 			return -1;
 		v = (v << 4) | (uint32_t)h;

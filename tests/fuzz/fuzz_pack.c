@@ -5,10 +5,14 @@
  * trailer checksum so the fuzzer can reach deferred REF_DELTA resolution
  * (which runs only after the trailer verifies); bits 1-7 pick a split
  * point, so resumption inside every state is exercised.  Limits are small
- * to keep each run fast.
+ * to keep each run fast.  Odd split points also run under a small shared
+ * memory budget and amplification slack, and every run must give back
+ * every byte it reserved (a leak in the accounting would slowly starve
+ * the appliance's pushes).
  */
 #include "core/base/api.h"
 #include "core/base/buf.h"
+#include "core/base/membudget.h"
 #include "core/pack/attrib.h"
 #include "core/pack/pack.h"
 
@@ -58,6 +62,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	prm.limits.spool_bytes = 1 << 20;
 	prm.limits.inflate_total = 8 << 20;
 	prm.pack_fd = -1;
+	if (cut & 1) {
+		static struct membudget budget;
+
+		membudget_init(&budget, 2u << 20);
+		prm.limits.memory = &budget;
+		prm.limits.amplification_slack = 64u << 10;
+	}
 	if (pack_attrib_new(PACK_HASH_SHA1, 1 << 20, &a)) {
 		xfree(in);
 		return 0;
@@ -80,6 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r = pack_parser_finish(p);
 		pack_parser_free(p);
 	}
+	if (prm.limits.memory && membudget_used(prm.limits.memory) != 0)
+		__builtin_trap();	/* reservations not given back */
 	if (!(data[0] & 0x80)) {
 		struct pack_oid o, c;
 		const char *path;

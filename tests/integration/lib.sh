@@ -30,6 +30,15 @@ fail() {
 	exit 1
 }
 ok() { echo "ok: $*"; PASS=$((PASS + 1)); }
+# A failed check that lets the script go on (fail stops at once); the
+# count and the list come out in done_tests.
+FAILED=0
+FAILS=()
+check_fail() {
+	echo "FAIL: $*" >&2
+	FAILED=$((FAILED + 1))
+	FAILS+=("$*")
+}
 # Stops every sluice this scenario started (SIGTERM: a clean shutdown) and
 # fails when a sanitizer build reported anything (leaks show at exit).
 done_tests() {
@@ -43,6 +52,12 @@ done_tests() {
 	if grep -qsE "(Address|Leak|UndefinedBehavior)Sanitizer" "$WORK"/sluice*.log; then
 		grep -hsE -A12 "(Address|Leak|UndefinedBehavior)Sanitizer" "$WORK"/sluice*.log | head -40
 		fail "sanitizer report from sluice serve"
+	fi
+	if [ "$FAILED" != 0 ]; then
+		echo "--- failed checks:"
+		printf '  %s\n' "${FAILS[@]}"
+		echo "$PASS passed, $FAILED failed"
+		exit 1
 	fi
 	echo "$PASS passed, 0 failed"
 }

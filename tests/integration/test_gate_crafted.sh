@@ -15,13 +15,6 @@
 . "$(dirname "$0")/lib.sh"
 
 CRAFT="$SRC/tests/integration/craft.py"
-FAILED=0
-FAILS=()
-check_fail() {
-	echo "FAIL: $*" >&2
-	FAILED=$((FAILED + 1))
-	FAILS+=("$*")
-}
 
 # Refused cases (craft.py CASES); the audit reason ids each may carry are craft.py REASONS.
 REFUSED_CASES="secret junk truncated twopacks count_more count_fewer thin garbage_pkt pkt_ffff pkt_nonhex pkt_upper pushcert dupref caps2 shallow delta_split ref_forward tag_blob binary_secret nolf pack_v3 orphan_blob two_refs deep_chain count_huge size_overflow ofs_bad"
@@ -146,10 +139,4 @@ fi
 run_matrix embedded demo.git "$EREPO"
 echo "whole script took $(( $(date +%s) - T0 )) s"
 
-if [ "$FAILED" != 0 ]; then
-	echo "--- failed checks:"
-	printf '  %s\n' "${FAILS[@]}"
-	echo "$PASS passed, $FAILED failed"
-	exit 1
-fi
 done_tests
