@@ -57,11 +57,15 @@ static void *scan_thread_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 
 		job->run(job);
-		/* After this the job belongs to its owner again. */
-		event_active(job->done, EV_READ, 0);
 
+		/* Idle before the owner hears of it, so an owner that asks
+		 * right after its done event never sees this job running. */
 		pthread_mutex_lock(&p->lock);
 		t->run_since_ms = 0;
+		pthread_mutex_unlock(&p->lock);
+		/* After this the job belongs to its owner again. */
+		event_active(job->done, EV_READ, 0);
+		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
