@@ -112,6 +112,7 @@ struct conn {
 	struct conn *head_prev, *head_next;	/* in w->heads while waiting */
 	bool in_heads;
 	bool hs_done;			/* TLS handshake finished */
+	bool head_armed;		/* the head deadline runs */
 	uint64_t rate_bytes;		/* body bytes taken in this window */
 	bool rate_excused;		/* the gate paused reading in this window */
 	char peer[64];			/* client address */
@@ -200,6 +201,7 @@ static void process_client(struct conn *c);
 static void gate_job_run(struct scan_job *job);
 static void head_wait_start(struct conn *c);
 static void head_wait_done(struct conn *c);
+static void head_first_byte(struct conn *c);
 static bool slot_acquire(struct conn *c);
 static void slot_release(struct conn *c);
 static void begin_body(struct conn *c);
@@ -1948,6 +1950,8 @@ static void process_client(struct conn *c)
 {
 	struct evbuffer *in = c->cl->in;
 
+	if (c->st == CS_HEAD && evbuffer_get_length(in) > 0)
+		head_first_byte(c);
 	while (!c->dead && c->st == CS_HEAD && evbuffer_get_length(in) > 0) {
 		size_t n;
 		const uint8_t *p = first_piece(in, LIMIT_HTTP_HEAD_BYTES + 4, &n);
@@ -2023,19 +2027,34 @@ static void heads_insert(struct conn *c)
 	c->in_heads = true;
 }
 
-/* Waiting for a request head from now on: the deadline runs. */
+/* Waiting for a request head from now on.  A new connection's deadline
+ * runs from now (handshake and head); on a kept-alive connection the
+ * wait for the next request is idle time (idle_timeout_ms: the client may
+ * be building a pack), and the head deadline starts with its first byte
+ * (head_first_byte). */
 static void head_wait_start(struct conn *c)
 {
 	c->head_since_ms = conn_now_ms();
 	heads_insert(c);
-	arm_ms(c->deadline, c->hs_done ? c->srv->cfg.request_head_timeout_ms
-			   : MIN(c->srv->cfg.handshake_timeout_ms, c->srv->cfg.request_head_timeout_ms));
+	c->head_armed = !c->hs_done;
+	if (c->head_armed)
+		arm_ms(c->deadline, MIN(c->srv->cfg.handshake_timeout_ms,
+					c->srv->cfg.request_head_timeout_ms));
+}
+
+static void head_first_byte(struct conn *c)
+{
+	if (c->head_armed)
+		return;
+	c->head_armed = true;
+	arm_ms(c->deadline, c->srv->cfg.request_head_timeout_ms);
 }
 
 static void head_wait_done(struct conn *c)
 {
 	heads_remove(c);
 	evtimer_del(c->deadline);
+	c->head_armed = false;
 	if (c->srv->cfg.min_body_rate) {
 		c->rate_bytes = 0;
 		c->rate_excused = false;

@@ -150,11 +150,16 @@ idle_kb=$(rss)
 for i in $(seq 1 32); do new_upstream_repo "c$i"; done
 pids=()
 for i in $(seq 1 32); do
-	git -C "$WORK/src" push -q "$GATE/c$i.git" main 2>/dev/null &
+	git -C "$WORK/src" push -q "$GATE/c$i.git" main 2>"$WORK/c$i.err" &
 	pids+=($!)
 done
 failed=0
-for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+for i in "${!pids[@]}"; do
+	if ! wait "${pids[$i]}"; then
+		failed=$((failed + 1))
+		[ "$failed" = 1 ] && { echo "first failed push:"; head -5 "$WORK/c$((i + 1)).err"; } >&2
+	fi
+done
 peak_kb=$(hwm)
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
