@@ -71,10 +71,14 @@
 #define CONN_TRAILER_HOLD 32u
 /* Transfer-decoded push body taken from the client while the previous
  * batch is being scanned; the client waits beyond it. */
-#define CONN_SCAN_BATCH (128u * 1024)
+#define CONN_SCAN_BATCH (64u * 1024)
+/* A push's client buffer while its body is read: little read ahead of the
+ * scan, so little is left to scan after the last byte (the verdict
+ * latency). */
+#define CONN_PUSH_IN_CAP (32u * 1024)
 /* Transfer-decoded body a push must have buffered (or its whole body)
  * before it asks for a scan slot. */
-#define CONN_SLOT_READY (64u * 1024)
+#define CONN_SLOT_READY (48u * 1024)
 /* A CGI child left without its connection is drained this long at most. */
 #define CONN_ORPHAN_MS 60000u
 /* Job error: the gzip content coding failed (corrupt, or over its
@@ -376,6 +380,8 @@ static void release_upstream(struct conn *c)
 static void clear_request(struct conn *c)
 {
 	slot_release(c);
+	if (c->cl)
+		c->cl->in_cap = CONN_IN_CAP;
 	if (c->reqp_live)
 		http1_decoder.release(&c->reqp);
 	if (c->resp_live)
@@ -1144,6 +1150,7 @@ static int gate_start(struct conn *c)
 	c->job.run = gate_job_run;
 	c->job.done = c->job_ev;
 	atomic_store(&c->cancel, false);
+	c->cl->in_cap = CONN_PUSH_IN_CAP;
 	return 0;
 }
 
