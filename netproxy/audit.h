@@ -35,7 +35,7 @@ struct audit_log;
 struct audit_record {
 	const char *incident;		/* id shown to the developer */
 	const char *client;		/* address */
-	const char *user;		/* HTTP Basic user or NULL */
+	const char *user;		/* user verified by auth.h, or NULL */
 	const char *repo;		/* URL path */
 	const struct push_command *cmds;
 	size_t n_cmds;

@@ -1,7 +1,8 @@
 /*
  * conn.c - one client connection of `sluice serve`: TLS, HTTP/1.1
  * keep-alive, routing, the upstream exchange, and the receive-pack gate
- * (git-gate.md §1-§2 and §6; RFC 9112 for framing).
+ * (ARCHITECTURE.md "Inline data flow" and "What the gate guarantees";
+ * RFC 9112 for framing).
  *
  * Routes:
  *   POST .../git-receive-pack          the gate: decode the body, scan it
@@ -14,6 +15,8 @@
  *                                      bypass and the upstream does not)
  *   anything else                      streamed through unchanged
  *
+ * Routing reads the canonical request target (urlpath.h), and the
+ * upstream is sent that same target, so both read one path.
  * One upstream exchange per request (`Connection: close` upstream); the
  * client connection is kept alive when both sides allow it.
  */
@@ -55,7 +58,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mbedtls/base64.h>
 
 /* Bytes buffered from one side before reading from it pauses until the
  * other side has taken them: bounds memory per connection. */
@@ -1451,7 +1453,7 @@ decide:
 		err = gate_reject_body(&gc, c->push, &c->dec, &c->gate_reply);
 		if (c->gmode == GATE_STREAM && c->up) {
 			/* Complete the upstream body with a corrupted end of
-			 * pack so the server discards it (git-gate.md §6);
+			 * pack so receive-pack fails its checksum and discards it;
 			 * never cut a body short. */
 			if (c->tail_len)
 				c->tail[c->tail_len - 1] ^= 0xff;
@@ -2151,7 +2153,7 @@ static void on_client_read(struct endpoint *ep, void *arg)
 		if (ep->err)
 			log_conn(c, "client: %s", ep->errtext);
 		/* A client that goes away mid-push: the upstream body is never
-		 * completed, so nothing is applied (git-gate.md §6). */
+		 * completed, so receive-pack applies nothing. */
 		if (evbuffer_get_length(ep->in))
 			process_client(c);
 		if (!c->dead && (ep->err || c->st != CS_CLOSING))

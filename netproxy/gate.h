@@ -30,7 +30,7 @@ struct gate_context {
 	struct server *srv;
 	const char *repo;		/* URL path of the repository */
 	const char *client;		/* peer address */
-	const char *user;		/* HTTP Basic user, or NULL */
+	const char *user;		/* user verified by auth.h, or NULL */
 	uint64_t generation;		/* rule snapshot in use */
 	double scan_ms, verdict_ms;	/* timings for budget and audit */
 };
