@@ -20,6 +20,10 @@
 #define CONFIRM_MATCH_LIMIT 200000u
 #define CONFIRM_DEPTH_LIMIT 2000u
 
+/* Bytes at the end of each piece scanned from a padded copy (a 512-bit
+ * vector: the widest read Hyperscan's SIMD code makes). */
+#define MATCH_SCAN_PAD 64u
+
 struct match_scratch {
 	hs_scratch_t *hs;		/* Hyperscan scratch for the ruleset */
 	pcre2_match_data *md;		/* ovector for the widest capture set */
@@ -508,17 +512,33 @@ int match_stream_feed(struct match_stream *ms, const uint8_t *p, size_t n)
 	ms->cursor = 0;
 	ms->cursor_lines = 0;
 	if (ms->hs) {
-		/* n may exceed UINT_MAX only in theory; feed in pieces. */
-		size_t off = 0;
+		/* Hyperscan 5.4's AVX-512 VBMI literal matcher reads up to a
+		 * vector past the end of the buffer it is given (vectorscan
+		 * issue 322): a buffer ending at an unmapped page crashes the
+		 * process.  So the last MATCH_SCAN_PAD bytes are scanned from a
+		 * copy with readable room after it; the rest in place, where our
+		 * own tail follows.  Two calls on one stream match exactly as
+		 * one, and the callbacks read p through ms->chunk either way. */
+		size_t off = 0, direct = n > MATCH_SCAN_PAD ? n - MATCH_SCAN_PAD : 0;
 
-		while (off < n && !ms->err) {
-			unsigned piece = (unsigned)MIN(n - off, (size_t)1 << 30);
+		ms->chunk = p;		/* offsets stay relative to p */
+		while (off < direct && !ms->err) {
+			/* n may exceed UINT_MAX only in theory; feed in pieces. */
+			unsigned piece = (unsigned)MIN(direct - off, (size_t)1 << 30);
 
-			ms->chunk = p;		/* offsets stay relative to p */
 			if (hs_scan_stream(ms->hs, (const char *)p + off, piece, 0, ms->sc->hs,
 					   on_hit, ms) != HS_SUCCESS && !ms->err)
 				ms->err = ERR_HYPERSCAN;
 			off += piece;
+		}
+		if (off < n && !ms->err) {
+			uint8_t tail[2 * MATCH_SCAN_PAD];
+
+			memcpy(tail, p + off, n - off);
+			memset(tail + (n - off), 0, sizeof(tail) - (n - off));
+			if (hs_scan_stream(ms->hs, (const char *)tail, (unsigned)(n - off), 0,
+					   ms->sc->hs, on_hit, ms) != HS_SUCCESS && !ms->err)
+				ms->err = ERR_HYPERSCAN;
 		}
 	}
 	if (ms->n_line_pending)

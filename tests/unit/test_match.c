@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 /* Synthetic tokens with a valid CRC-32/base62 checksum. */
@@ -257,6 +260,85 @@ static void test_binary_block_tier_only(void **state)
 	ruleset_free(rs);
 }
 
+/* Text that ends exactly where the mapping ends (a guard page follows):
+ * Hyperscan 5.4's AVX-512 VBMI literal matcher read past the end of its
+ * input and crashed there (found by fuzz_match on a Zen 4 machine).  Each
+ * length and piece size must scan without a fault and find what a scan of
+ * an ordinary copy finds.  The bundled secrets pack is used too: its many
+ * literals are what selects that matcher. */
+static void scan_guarded(const struct ruleset *rs, struct match_scratch *sc, uint8_t *page_end,
+			 const char *text, size_t len)
+{
+	uint8_t *at = page_end - len;
+	struct found whole, guarded;
+	size_t piece;
+
+	memcpy(at, text, len);
+	scan_cut(rs, sc, text, len, 0, 0, &whole);
+	for (piece = 1; piece <= 97; piece += 16) {
+		scan_cut(rs, sc, (const char *)at, len, piece, 0, &guarded);
+		assert_same(&whole, &guarded, "guard page, piece", piece);
+	}
+	scan_cut(rs, sc, (const char *)at, len, 0, 0, &guarded);
+	assert_same(&whole, &guarded, "guard page, whole", len);
+}
+
+static struct ruleset *load_ruleset_file(const char *path)
+{
+	struct rulepack pack;
+	struct ruleset *rs = NULL;
+	struct secret_rule *rules;
+	struct buf text, msg;
+	size_t n;
+
+	buf_init(&text, 64u << 20);
+	buf_init(&msg, 1 << 16);
+	if (buf_read_file(&text, path) != 0)
+		fail_msg("cannot read %s", path);
+	if (rulepack_load_mem((const char *)text.data, text.len, "bundled", &pack, &msg) != 0)
+		fail_msg("%.*s", (int)msg.len, msg.data);
+	rules = rulepack_take_rules(&pack, &n);
+	rulepack_release(&pack);
+	if (ruleset_build(rules, n, NULL, 0, &rs, &msg) != 0)
+		fail_msg("%.*s", (int)msg.len, msg.data);
+	ruleset_set_fingerprint_key(rs, (const uint8_t *)"k", 1);
+	buf_release(&text);
+	buf_release(&msg);
+	return rs;
+}
+
+static void test_input_at_the_end_of_a_mapping(void **state)
+{
+	static const char text[] =
+		"aws_access_key_id = AKIAQ3EGRKXZTV5RWQ7A\n"
+		"export GITHUB_TOKEN=" GHP_VALID "\n"
+		"password = \"q7Vr2mXk9pLs\" cat hat mat rat sat vat fat pat bat\n"
+		"-----BEGIN RSA PRIVATE KEY----- xoxb-1234567890-abcdefghijkl sk_live_0123456789\n";
+	long pg = sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+	struct ruleset *sets[2] = { load_test_ruleset(), NULL };
+	char path[4096];
+	size_t len, k;
+
+	UNUSED(state);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + pg, (size_t)pg, PROT_NONE), 0);
+	snprintf(path, sizeof(path), "%s/rules/packs/secrets-v1.yaml",
+		 getenv("SLUICE_SOURCE_DIR") ? getenv("SLUICE_SOURCE_DIR") : ".");
+	sets[1] = load_ruleset_file(path);
+	for (k = 0; k < 2; k++) {
+		struct match_scratch *sc;
+
+		assert_int_equal(match_scratch_new(sets[k], &sc), 0);
+		for (len = 1; len < sizeof(text); len++)
+			scan_guarded(sets[k], sc, map + pg, text + sizeof(text) - 1 - len, len);
+		match_scratch_free(sc);
+		ruleset_free(sets[k]);
+	}
+	munmap(map, (size_t)pg * 2);
+}
+
 static void test_long_line_far_from_start(void **state)
 {
 	/* A secret 100 KiB into one line, fed in small pieces, so its line
@@ -336,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_binary_block_tier_only),
 		cmocka_unit_test(test_long_line_far_from_start),
+		cmocka_unit_test(test_input_at_the_end_of_a_mapping),
 		cmocka_unit_test(test_unbounded_rule_refused),
 		cmocka_unit_test(test_unknown_key_refused),
 	};
