@@ -8,7 +8,13 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+/* Niceness of the scan threads (0 = the loops' priority, 19 = lowest). */
+#define SCANPOOL_NICE 10
 
 struct scan_thread {
 	struct scanpool *pool;
@@ -39,6 +45,13 @@ static void *scan_thread_main(void *arg)
 {
 	struct scan_thread *t = arg;
 	struct scanpool *p = t->pool;
+
+	/* Scanning is the appliance's background work: the event loops and
+	 * the git processes serving clones come first when the CPU is
+	 * short (Linux nice values are per thread). */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SCANPOOL_NICE) != 0) {
+		/* Not allowed to lower our own priority is not an error. */
+	}
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {

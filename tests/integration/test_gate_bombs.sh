@@ -151,6 +151,33 @@ bomb_round bomb_padded_secret "4 x padded bombs (16 x 30 MiB, secret at the end)
 # a 60 MiB pack (stored zlib blocks), the secret at its end: four of them
 # must not make the gate hold 4 x 60 MiB.
 bomb_round body_bomb "4 x gzip body bombs (64 KB -> 60 MiB, secret at the end)" gzip
+
+# A real `git clone` on the same (only) worker while four padded bombs are
+# being expanded and scanned: it may take at most 250 ms longer than the
+# same clone with the gate idle.
+clone_ms() {	# clone_ms DIR: wall milliseconds of a clone of app through the gate
+	local t0 t1
+	t0=$(mono)
+	git clone -q "$GATE/app.git" "$1" 2> "$WORK/clone.err" || { echo 999999; return; }
+	t1=$(mono)
+	python3 -c "print(int(($t1 - $t0) * 1000))"
+}
+base_ms=$(clone_ms "$WORK/clone-idle")
+timeout 150 python3 "$CRAFT" bombs "$GATE" app --case bomb_padded_secret --n 4 --pid "$SL_PID" --timeout 60 \
+	> "$WORK/bg-bombs.json" 2> "$WORK/bg-bombs.err" &
+BG=$!
+sleep 0.3
+# Two clones back to back while the bombs run; the faster one counts
+# (a 2-core CI runner also runs another test beside this one).
+during_ms=$(clone_ms "$WORK/clone-during")
+during2_ms=$(clone_ms "$WORK/clone-during2")
+in_flight=$(kill -0 "$BG" 2>/dev/null && echo yes || echo no)
+[ "$during2_ms" -lt "$during_ms" ] && during_ms=$during2_ms
+wait "$BG" || true
+echo "clone: ${base_ms} ms idle, ${during_ms} ms during the bombs (bombs still in flight at its end: $in_flight)"
+check "a git clone during the bombs was started while they were in flight" "$([ "$in_flight" = yes ] && echo 1 || echo 0)" "$in_flight"
+check "a git clone on the same worker waits < 250 ms behind the bombs" \
+	"$(python3 -c "print(int($during_ms - $base_ms < 250))")" "${base_ms} ms idle, ${during_ms} ms during"
 kill -0 "$SL_PID" 2>/dev/null && ok "sluice still running" || check_fail "sluice died: $(tail -5 "$WORK/sluice.log")"
 
 done_tests

@@ -171,7 +171,8 @@ static void scan_cut(const struct ruleset *rs, struct match_scratch *sc, const c
 	assert_int_equal(match_stream_finish(&ms), 0);
 	assert_true(ms.n_findings <= ARRAY_SIZE(out->f));
 	out->n = ms.n_findings;
-	memcpy(out->f, ms.findings, ms.n_findings * sizeof(struct finding));
+	if (ms.n_findings)
+		memcpy(out->f, ms.findings, ms.n_findings * sizeof(struct finding));
 	match_stream_release(&ms);
 }
 
