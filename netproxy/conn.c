@@ -73,14 +73,14 @@
 #define CONN_TRAILER_HOLD 32u
 /* Transfer-decoded push body taken from the client while the previous
  * batch is being scanned; the client waits beyond it. */
-#define CONN_SCAN_BATCH (64u * 1024)
+#define CONN_SCAN_BATCH (16u * 1024)
 /* A push's client buffer while its body is read: little read ahead of the
  * scan, so little is left to scan after the last byte (the verdict
  * latency). */
-#define CONN_PUSH_IN_CAP (32u * 1024)
+#define CONN_PUSH_IN_CAP (16u * 1024)
 /* Transfer-decoded body a push must have buffered (or its whole body)
  * before it asks for a scan slot. */
-#define CONN_SLOT_READY (48u * 1024)
+#define CONN_SLOT_READY (16u * 1024)
 /* A CGI child left without its connection is drained this long at most. */
 #define CONN_ORPHAN_MS 60000u
 /* Job error: the gzip content coding failed (corrupt, or over its
