@@ -1279,19 +1279,20 @@ static void gate_job_run(struct scan_job *job)
 {
 	struct conn *c = (struct conn *)(void *)((char *)job - offsetof(struct conn, job));
 	struct dec_sink sink = { gate_decoded, c };
-	struct evbuffer_iovec v;
+	const uint8_t *p;
+	size_t n;
 	int err = 0;
 
-	while (!err && evbuffer_peek(c->job_in, -1, NULL, &v, 1) == 1 && v.iov_len) {
+	while (!err && (p = first_piece(c->job_in, SIZE_MAX, &n)) != NULL) {
 		if (c->gz_live) {
-			struct dec_result r = dec_gzip.feed(&c->gz, v.iov_base, v.iov_len, &sink);
+			struct dec_result r = dec_gzip.feed(&c->gz, p, n, &sink);
 
 			if (r.status == DEC_ERR)
 				err = r.err ? r.err : ERR_SYNTAX;
 		} else {
-			err = gate_decoded(c, v.iov_base, v.iov_len);
+			err = gate_decoded(c, p, n);
 		}
-		evbuffer_drain(c->job_in, v.iov_len);
+		evbuffer_drain(c->job_in, n);
 	}
 	if (!err && c->job_finish && c->gz_live) {
 		struct dec_result r = dec_gzip.finish(&c->gz, &sink);
@@ -1351,7 +1352,6 @@ static void gate_reply_if_answered(struct conn *c)
 static void on_gate_job_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct evbuffer_iovec v;
 	size_t ncmds = 0;
 
 	UNUSED(fd);
@@ -1381,9 +1381,12 @@ static void on_gate_job_done(evutil_socket_t fd, short what, void *arg)
 		goto out;
 	}
 	if (c->prefix_sent) {
-		while (evbuffer_peek(c->fwd_out, -1, NULL, &v, 1) == 1 && v.iov_len) {
-			gate_forward_pack(c, v.iov_base, v.iov_len);
-			evbuffer_drain(c->fwd_out, v.iov_len);
+		const uint8_t *p;
+		size_t n;
+
+		while ((p = first_piece(c->fwd_out, SIZE_MAX, &n)) != NULL) {
+			gate_forward_pack(c, p, n);
+			evbuffer_drain(c->fwd_out, n);
 		}
 	}
 	if (c->job_finish) {
@@ -1505,18 +1508,9 @@ decide:
 	if (!c->up) {
 		/* Stream mode whose command block named no ref to open the
 		 * upstream for earlier. */
-		decide_strip(c);
-		if (open_upstream(c, -1, NULL, false) != 0) {
+		if (gate_open_stream(c) != 0) {
 			fail_request(c, 502, "Bad Gateway", "cannot reach the upstream git server");
 			return;
-		}
-		{
-			struct buf prefix;
-
-			buf_init(&prefix, LIMIT_COMMAND_BLOCK_BYTES + 65536);
-			push_session_forward_prefix(c->push, c->strip_options, &prefix);
-			up_send_body(c, prefix.data, prefix.len);
-			buf_release(&prefix);
 		}
 	}
 	up_send_body(c, c->tail, c->tail_len);
