@@ -1265,6 +1265,34 @@ def quarantine(d):
     return [x for x in os.listdir(o) if x.startswith("tmp_objdir-incoming-") or x.startswith("incoming-")]
 
 
+def backend_busy(d):
+    """True while a process works inside repository d (git receive-pack runs
+    with the repository as its working directory, in embedded mode and under
+    lighttpd alike): its quarantine may not exist yet or not be removed yet."""
+    d = os.path.realpath(d)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cwd = os.readlink("/proc/%s/cwd" % pid)
+        except OSError:
+            continue
+        if cwd == d or cwd.startswith(d + "/"):
+            return True
+    return False
+
+
+def settle(d, q_before, timeout=30.0):
+    """Wait until the upstream has finished with a push (no backend process in
+    d and no new quarantine), so what is compared is what it ends up holding."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if not backend_busy(d) and not set(quarantine(d)) - q_before:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def audit_lines(path):
     try:
         with open(path) as f:
@@ -1331,6 +1359,8 @@ def cmd_matrix(a):
             q_before = set(quarantine(a.repo_dir))
             n0 = len(audit_lines(a.audit))
             rs = cl.post_series(a.repo, [cbody, body], framing, pipelined, between)
+            if not settle(a.repo_dir, q_before):
+                say(False, "%s: the upstream backend still busy 30 s after the pushes" % label)
             first = rs[0]
             why = check_applied(first, MAIN)
             say(why is None, "%s: first (clean) push on the connection applied" % label if why is None
@@ -1377,10 +1407,10 @@ def cmd_matrix(a):
             s2 = r.second
             summary += "; pipelined GET: %s" % ("HTTP %d" % s2.status if s2 and s2.status
                                                 else "no answer (%s)" % (s2.error if s2 else "-"))
-        for _ in range(100):        # a body cut short: the backend may still be exiting (slow under ASan)
-            if not set(quarantine(a.repo_dir)) - q_before:
-                break
-            time.sleep(0.2)
+        # A body cut short: the backend may still be reading or exiting (slow
+        # under ASan); compare what the upstream holds once it is done.
+        if not settle(a.repo_dir, q_before):
+            say(False, "%s: the upstream backend still busy 30 s after the push" % label)
         after = repo_state(a.repo_dir)
         time.sleep(0.05)
         recs = []

@@ -148,6 +148,25 @@ upstream_state() {
 	}
 }
 
+# Wait (at most 30 s) until no backend process works in upstream repository
+# $1 (receive-pack runs with the repository as its working directory) and no
+# quarantine is there: an aborted push is judged by what the upstream ends
+# up holding, not by a snapshot taken while the backend is still exiting.
+upstream_settle() {
+	local repo i p cwd busy
+	repo=$(realpath "$WORK/upstream/$1.git")
+	for i in $(seq 300); do
+		busy=
+		for p in /proc/[0-9]*; do
+			cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+			case "$cwd" in "$repo"|"$repo"/*) busy=1; break ;; esac
+		done
+		[ -z "$busy" ] && no_quarantine "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 no_quarantine() {
 	local repo="$WORK/upstream/$1.git"
 	[ -z "$(find "$repo/objects" -maxdepth 1 -name 'tmp_objdir-incoming-*' -o -maxdepth 1 -name 'incoming-*' | head -1)" ]

@@ -45,7 +45,7 @@ git -C "$WORK/w" commit -qm "bulk"
 before=$(upstream_state app)
 fds_before=$(ls /proc/"$SL_PID"/fd | wc -l)
 python3 "$RAW" "$GATE/app" "$WORK/w" main abort > "$WORK/abort.out" || fail "rawpush abort: $(cat "$WORK/abort.out")"
-sleep 1
+upstream_settle app || fail "the upstream backend still busy 30 s after an aborted push"
 [ "$(upstream_state app)" = "$before" ] || fail "upstream changed after an aborted push"
 no_quarantine app || fail "quarantine left after an aborted push"
 [ -z "$(ls -A "$DATA/spool")" ] || fail "spool files left: $(ls "$DATA/spool")"
