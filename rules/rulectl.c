@@ -384,10 +384,32 @@ static void export_rule(FILE *f, const struct secret_rule *r)
 		fprintf(f, "    keyword_window: %u\n", r->keyword_window);
 	if (r->entropy_min > 0)
 		fprintf(f, "    entropy: %g\n", r->entropy_min);
-	if (r->validators & RULE_VALID_CRC32_BASE62)
-		fprintf(f, "    validators: [crc32-base62]\n");
-	if (r->validators & RULE_VALID_JWT)
-		fprintf(f, "    validators: [jwt]\n");
+	if (r->validators) {
+		unsigned bit;
+		const char *sep = "";
+
+		fprintf(f, "    validators: [");
+		for (bit = 1; bit; bit <<= 1)
+			if ((r->validators & bit) && rule_validator_name(bit)) {
+				fprintf(f, "%s%s", sep, rule_validator_name(bit));
+				sep = ", ";
+			}
+		fprintf(f, "]\n");
+	}
+	if (r->n_paths) {
+		fprintf(f, "    paths: [");
+		for (i = 0; i < r->n_paths; i++) {
+			fprintf(f, i ? ", " : "");
+			yaml_quote(f, r->paths[i]);
+		}
+		fprintf(f, "]\n");
+	}
+	if (r->line_at == RULE_LINE_MATCH)
+		fprintf(f, "    line: match\n");
+	if (r->candidate != RULE_CANDIDATE_NONE) {
+		fprintf(f, "    candidate: %s\n", rule_candidate_name(r->candidate));
+		fprintf(f, "    candidate_min: %g\n", r->candidate_min);
+	}
 	if (r->requires)
 		fprintf(f, "    requires: %s\n", r->requires);
 	fprintf(f, "    remediation: ");

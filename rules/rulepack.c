@@ -193,7 +193,7 @@ static int get_validators(struct loader *ld, yaml_node_t *n, struct secret_rule 
 		unsigned bit;
 
 		if (rule_validator_parse(v[i], &bit))
-			err = fail(ld, n, "unknown validator (crc32-base62, jwt)");
+			err = fail(ld, n, "unknown validator");
 		else
 			r->validators |= bit;
 	}
@@ -263,6 +263,22 @@ static int load_rule(struct loader *ld, yaml_node_t *n, struct secret_rule *r)
 			err = get_strv(ld, v, &r->references, &r->n_references);
 		else if (key_is(k, "tags"))
 			err = get_strv(ld, v, &r->tags, &r->n_tags);
+		else if (key_is(k, "paths"))
+			err = get_strv(ld, v, &r->paths, &r->n_paths);
+		else if (key_is(k, "line")) {
+			err = get_str(ld, v, &tmp);
+			if (!err && strcmp(tmp, "match") == 0)
+				r->line_at = RULE_LINE_MATCH;
+			else if (!err && strcmp(tmp, "secret") == 0)
+				r->line_at = RULE_LINE_SECRET;
+			else if (!err)
+				err = fail(ld, v, "line is secret or match");
+		} else if (key_is(k, "candidate")) {
+			err = get_str(ld, v, &tmp);
+			if (!err && rule_candidate_parse(tmp, &r->candidate))
+				err = fail(ld, v, "unknown candidate filter");
+		} else if (key_is(k, "candidate_min"))
+			err = get_num(ld, v, -1000, 1000, &r->candidate_min);
 		else if (key_is(k, "examples"))
 			err = get_examples(ld, v, true, &r->examples, &r->n_examples);
 		else if (key_is(k, "negative_examples"))
@@ -510,6 +526,7 @@ int secret_rule_copy(struct secret_rule *dst, const struct secret_rule *src)
 	dst->examples = dup_examples(src->examples, src->n_examples, &oom);
 	dst->negatives = dup_examples(src->negatives, src->n_negatives, &oom);
 	dst->pack_id = dup_or_null(src->pack_id, &oom);
+	dst->paths = dup_strv(src->paths, src->n_paths, &oom);
 	if (oom) {
 		secret_rule_release(dst);
 		return ERR_NOMEM;

@@ -231,6 +231,13 @@ static int serialize_rule(struct buf *b, const struct secret_rule *r)
 	for (i = 0; !err && i < r->n_negatives; i++)
 		err = w_str(b, r->negatives[i].text);
 	err = err ? err : w_str(b, r->pack_id);
+	/* Fields added after the first schema: a record that ends here
+	 * (written by an older build) reads them as their defaults. */
+	snprintf(ent, sizeof(ent), "%.17g", r->candidate_min);
+	err = err ? err : w_strv(b, r->paths, r->n_paths);
+	err = err ? err : w_u32(b, (uint32_t)r->line_at);
+	err = err ? err : w_u32(b, (uint32_t)r->candidate);
+	err = err ? err : w_str(b, ent);
 	return err;
 }
 
@@ -336,8 +343,17 @@ static int deserialize_rule(const void *data, size_t len, struct secret_rule *r)
 			r->negatives[i].text = r_str(&rd);
 	}
 	r->pack_id = r_str(&rd);
+	if (!rd.bad && rd.left > 0) {
+		r->paths = r_strv(&rd, &r->n_paths);
+		r->line_at = (enum rule_line_at)r_u32(&rd);
+		r->candidate = (enum rule_candidate)r_u32(&rd);
+		ent = r_str(&rd);
+		r->candidate_min = ent ? strtod(ent, NULL) : 0;
+		xfree(ent);
+	}
 	if (rd.bad || !r->id || !r->name || !r->pattern || r->tier > RULE_TIER_WARN ||
-	    r->severity > SEV_INFO) {
+	    r->severity > SEV_INFO || r->line_at > RULE_LINE_MATCH ||
+	    !rule_candidate_name(r->candidate) || strcmp(rule_candidate_name(r->candidate), "?") == 0) {
 		secret_rule_release(r);
 		return ERR_STORE;
 	}

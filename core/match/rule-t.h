@@ -32,6 +32,21 @@ enum rule_severity {
 #define RULE_VALID_CRC32_BASE62 0x1u	/* GitHub ghp_ etc., npm_ */
 #define RULE_VALID_JWT          0x2u	/* header.payload.sig, JSON parts */
 
+/* Which line a finding is reported on (`line:` in a pack). */
+enum rule_line_at {
+	RULE_LINE_SECRET,	/* where the secret group starts (default) */
+	RULE_LINE_MATCH,	/* where the whole match starts: the BEGIN
+				 * line of a PEM block whose secret group is
+				 * the first base64 line */
+};
+
+/* Candidate filters for the values of generic rules (`candidate:`): a
+ * score the value must reach (`candidate_min:`) before it is reported.
+ * RULE_CANDIDATE_NONE keeps only the entropy check. */
+enum rule_candidate {
+	RULE_CANDIDATE_NONE,
+};
+
 struct rule_example {
 	char *text;		/* input */
 	char *secret;		/* expected secret (positive examples) */
@@ -62,6 +77,12 @@ struct secret_rule {
 	struct rule_example *negatives;	/* secret unused */
 	size_t n_negatives;
 	char *pack_id;			/* pack the rule came from */
+	char **paths;			/* `paths:` globs on the file path; a rule
+					 * with paths only applies to such files */
+	size_t n_paths;
+	enum rule_line_at line_at;
+	enum rule_candidate candidate;
+	double candidate_min;
 };
 
 const char *rule_tier_name(enum rule_tier t);
@@ -71,6 +92,10 @@ int rule_tier_parse(const char *s, enum rule_tier *out);
 int rule_severity_parse(const char *s, enum rule_severity *out);
 int rule_validator_parse(const char *s, unsigned *bit);
 const char *rule_validator_name(unsigned bit);
+/* Every validator name, comma separated, for messages. */
+const char *rule_validator_list(void);
+int rule_candidate_parse(const char *s, enum rule_candidate *out);
+const char *rule_candidate_name(enum rule_candidate c);
 /* Frees everything a rule owns (not the struct itself). */
 void secret_rule_release(struct secret_rule *r);
 

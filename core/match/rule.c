@@ -1,6 +1,8 @@
 /*
  * rule.c - names and parsing of rule enums; releasing a rule.
  */
+#include <stdio.h>
+
 #include "core/base/api.h"
 #include "core/base/buf.h"
 #include "core/base/err.h"
@@ -12,6 +14,9 @@ static const struct { const char *name; unsigned bit; } validators[] = {
 	{ "crc32-base62", RULE_VALID_CRC32_BASE62 },
 	{ "jwt", RULE_VALID_JWT },
 };
+
+/* Indexed by enum rule_candidate. */
+static const char *const candidate_names[] = { "none" };
 
 const char *rule_tier_name(enum rule_tier t)
 {
@@ -69,6 +74,36 @@ const char *rule_validator_name(unsigned bit)
 	return NULL;
 }
 
+const char *rule_validator_list(void)
+{
+	static char list[256];
+	size_t i, off = 0;
+
+	if (list[0])
+		return list;
+	for (i = 0; i < ARRAY_SIZE(validators) && off < sizeof(list); i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+					i ? ", " : "", validators[i].name);
+	return list;
+}
+
+int rule_candidate_parse(const char *s, enum rule_candidate *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(candidate_names); i++)
+		if (strcmp(s, candidate_names[i]) == 0) {
+			*out = (enum rule_candidate)i;
+			return 0;
+		}
+	return ERR_SYNTAX;
+}
+
+const char *rule_candidate_name(enum rule_candidate c)
+{
+	return (unsigned)c < ARRAY_SIZE(candidate_names) ? candidate_names[c] : "?";
+}
+
 static void free_strv(char **v, size_t n)
 {
 	size_t i;
@@ -102,5 +137,6 @@ void secret_rule_release(struct secret_rule *r)
 	free_examples(r->examples, r->n_examples);
 	free_examples(r->negatives, r->n_negatives);
 	xfree(r->pack_id);
+	free_strv(r->paths, r->n_paths);
 	memset(r, 0, sizeof(*r));
 }
