@@ -58,7 +58,7 @@ test-fuzz: deps
 bench: build
 	SLUICE_BINARY=$(BUILD)/sluice bash tests/bench/bench.sh
 	find tests/bench/work/corpus -type f -name '*.*' | sort | head -4000 | xargs cat | head -c 64000000 > tests/bench/work/matcher-input.txt || true
-	$(BUILD)/bench_matcher rules/packs/secrets-v1.yaml tests/bench/work/matcher-input.txt 3
+	$(BUILD)/bench_matcher rules/packs/*.yaml tests/bench/work/matcher-input.txt 3
 	bash tests/bench/bench_iac.sh $(BUILD)/sluice
 	bash tests/bench/bench_gate.sh $(BUILD)/sluice
 
