@@ -344,15 +344,46 @@ static int cmd_test(int argc, char **argv, struct buf *msg)
 	return failures || iac_failures ? 1 : 0;
 }
 
+/* A YAML scalar that reads back as exactly s.  Single quotes when s has
+ * no control character; otherwise double quotes with escapes, because a
+ * single-quoted scalar folds its line breaks into spaces (and a line
+ * starting with `...` or `---` would end the document). */
 static void yaml_quote(FILE *f, const char *s)
 {
-	fputc('\'', f);
-	for (; s && *s; s++) {
-		if (*s == '\'')
-			fputc('\'', f);
-		fputc(*s, f);
+	const char *c;
+	bool plain = true;
+
+	for (c = s; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			plain = false;
+	if (plain) {
+		fputc('\'', f);
+		for (; s && *s; s++) {
+			if (*s == '\'')
+				fputc('\'', f);
+			fputc(*s, f);
+		}
+		fputc('\'', f);
+		return;
 	}
-	fputc('\'', f);
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char u = (unsigned char)*s;
+
+		if (u == '\n')
+			fputs("\\n", f);
+		else if (u == '\t')
+			fputs("\\t", f);
+		else if (u == '\r')
+			fputs("\\r", f);
+		else if (u == '"' || u == '\\')
+			fprintf(f, "\\%c", u);
+		else if (u < 0x20 || u == 0x7f)
+			fprintf(f, "\\x%02x", u);
+		else
+			fputc(u, f);
+	}
+	fputc('"', f);
 }
 
 static void export_rule(FILE *f, const struct secret_rule *r)
@@ -361,16 +392,29 @@ static void export_rule(FILE *f, const struct secret_rule *r)
 
 	fprintf(f, "  - id: %s\n    name: ", r->id);
 	yaml_quote(f, r->name);
-	fprintf(f, "\n    pattern: ");
-	yaml_quote(f, r->pattern);
+	if (r->pattern) {	/* path rules have none */
+		fprintf(f, "\n    pattern: ");
+		yaml_quote(f, r->pattern);
+	}
 	fprintf(f, "\n    tier: %s\n    severity: %s\n", rule_tier_name(r->tier),
 		rule_severity_name(r->severity));
 	if (r->secret_group)
 		fprintf(f, "    secret_group: %u\n", r->secret_group);
 	if (r->flags) {
-		fprintf(f, "    flags: [%s%s%s]\n", r->flags & RULE_FLAG_CASELESS ? "caseless " : "",
-			r->flags & RULE_FLAG_DOTALL ? "dotall " : "",
-			r->flags & RULE_FLAG_MULTILINE ? "multiline" : "");
+		const char *sep = "";
+
+		fprintf(f, "    flags: [");
+		if (r->flags & RULE_FLAG_CASELESS) {
+			fprintf(f, "%scaseless", sep);
+			sep = ", ";
+		}
+		if (r->flags & RULE_FLAG_DOTALL) {
+			fprintf(f, "%sdotall", sep);
+			sep = ", ";
+		}
+		if (r->flags & RULE_FLAG_MULTILINE)
+			fprintf(f, "%smultiline", sep);
+		fprintf(f, "]\n");
 	}
 	if (r->n_keywords) {
 		fprintf(f, "    keywords: [");
@@ -418,15 +462,25 @@ static void export_rule(FILE *f, const struct secret_rule *r)
 	for (i = 0; i < r->n_examples; i++) {
 		fprintf(f, "      - text: ");
 		yaml_quote(f, r->examples[i].text);
-		fprintf(f, "\n        secret: ");
-		yaml_quote(f, r->examples[i].secret);
+		if (r->examples[i].secret) {
+			fprintf(f, "\n        secret: ");
+			yaml_quote(f, r->examples[i].secret);
+		}
+		if (r->examples[i].path) {
+			fprintf(f, "\n        path: ");
+			yaml_quote(f, r->examples[i].path);
+		}
 		fprintf(f, "\n");
 	}
 	if (r->n_negatives) {
 		fprintf(f, "    negative_examples:\n");
 		for (i = 0; i < r->n_negatives; i++) {
-			fprintf(f, "      - ");
+			fprintf(f, r->negatives[i].path ? "      - text: " : "      - ");
 			yaml_quote(f, r->negatives[i].text);
+			if (r->negatives[i].path) {
+				fprintf(f, "\n        path: ");
+				yaml_quote(f, r->negatives[i].path);
+			}
 			fprintf(f, "\n");
 		}
 	}

@@ -135,28 +135,34 @@ static int get_examples(struct loader *ld, yaml_node_t *n, bool positive,
 		yaml_node_pair_t *p;
 		int err;
 
-		if (!positive) {
+		if (!positive && e && e->type == YAML_SCALAR_NODE) {
 			err = get_str(ld, e, &(*out)[k].text);
 			if (err)
 				return err;
 			continue;
 		}
 		if (!e || e->type != YAML_MAPPING_NODE)
-			return fail(ld, e, "an example is {text, secret}");
+			return fail(ld, e, positive ? "an example is {text, secret[, path]}"
+						    : "a negative example is a string or {text, path}");
 		for (p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top; p++) {
 			yaml_node_t *key = node(ld, p->key), *val = node(ld, p->value);
 
 			if (key_is(key, "text"))
 				err = get_str(ld, val, &(*out)[k].text);
-			else if (key_is(key, "secret"))
+			else if (key_is(key, "secret") && positive)
 				err = get_str(ld, val, &(*out)[k].secret);
+			else if (key_is(key, "path"))
+				err = get_str(ld, val, &(*out)[k].path);
 			else
 				err = fail(ld, key, "unknown key in example");
 			if (err)
 				return err;
 		}
-		if (!(*out)[k].text || !(*out)[k].secret)
-			return fail(ld, e, "an example needs text and secret");
+		/* A path rule's secret is the blob id: `secret` may be left out. */
+		if (!(*out)[k].text || (positive && !(*out)[k].secret && !(*out)[k].path) ||
+		    (!positive && !(*out)[k].path))
+			return fail(ld, e, positive ? "an example needs text and secret (or path)"
+						    : "a negative example mapping needs text and path");
 	}
 	return 0;
 }
@@ -289,8 +295,13 @@ static int load_rule(struct loader *ld, yaml_node_t *n, struct secret_rule *r)
 	xfree(tmp);
 	if (err)
 		return err;
-	if (!r->name || !r->pattern)
-		return fail(ld, n, "a rule needs name and pattern");
+	if (!r->name || (!r->pattern && !r->n_paths))
+		return fail(ld, n, "a rule needs name and pattern (or paths)");
+	if (!r->pattern && r->line_at == RULE_LINE_MATCH)
+		return fail(ld, n, "line: match needs a pattern");
+	for (i = 0; i < r->n_examples; i++)
+		if (!r->pattern && !r->examples[i].path)
+			return fail(ld, n, "an example of a path rule needs path");
 	if (!r->remediation)
 		return fail(ld, n, "a rule needs remediation text");
 	if (r->n_examples == 0)
@@ -506,6 +517,7 @@ static struct rule_example *dup_examples(const struct rule_example *e, size_t n,
 	for (i = 0; i < n; i++) {
 		d[i].text = dup_or_null(e[i].text, oom);
 		d[i].secret = dup_or_null(e[i].secret, oom);
+		d[i].path = dup_or_null(e[i].path, oom);
 	}
 	return d;
 }
@@ -536,18 +548,59 @@ int secret_rule_copy(struct secret_rule *dst, const struct secret_rule *src)
 
 /* Scans one text and counts open findings of `rule`, and among them those
  * whose fingerprint equals `want` (when given). */
+/* An example's bytes: its text, or for "base64:<data>" the decoded data
+ * (binary files for path rules: PKCS#12, keystores). */
+static int example_bytes(const char *text, struct buf *out)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	int bits = 0;
+	const char *p, *q;
+
+	if (strncmp(text, "base64:", 7) != 0)
+		return buf_append(out, text, strlen(text));
+	for (p = text + 7; *p && *p != '='; p++) {
+		if (*p == ' ' || *p == '\n')
+			continue;
+		q = strchr(b64, *p);
+		if (!q)
+			return ERR_SYNTAX;
+		acc = acc << 6 | (uint32_t)(q - b64);
+		bits += 6;
+		if (bits >= 8) {
+			uint8_t c;
+
+			bits -= 8;
+			c = (uint8_t)(acc >> bits);
+			if (buf_append(out, &c, 1))
+				return ERR_NOMEM;
+		}
+	}
+	return 0;
+}
+
 static int scan_text(const struct ruleset *rs, struct match_scratch *sc, const char *text,
-		     uint32_t rule, const uint8_t *want, size_t *hits, size_t *exact,
-		     struct buf *others)
+		     const char *path, uint32_t rule, const uint8_t *want, size_t *hits,
+		     size_t *exact, struct buf *others)
 {
 	struct match_stream ms;
+	struct buf data;
 	size_t i;
 	int err;
 
 	*hits = *exact = 0;
+	buf_init(&data, RULEPACK_MAX_BYTES);
+	err = example_bytes(text, &data);
+	if (err) {
+		buf_release(&data);
+		return err;
+	}
 	err = match_stream_init(&ms, rs, sc);
-	if (!err)
-		err = match_stream_feed(&ms, (const uint8_t *)text, strlen(text));
+	if (!err && path)
+		err = match_stream_set_object(&ms, path, NULL, data.len);
+	if (!err && data.len)
+		err = match_stream_feed(&ms, data.data, data.len);
 	if (!err)
 		err = match_stream_finish(&ms);
 	for (i = 0; !err && i < ms.n_findings; i++) {
@@ -561,10 +614,11 @@ static int scan_text(const struct ruleset *rs, struct match_scratch *sc, const c
 		if (f->status != FINDING_OPEN)
 			continue;
 		(*hits)++;
-		if (want && memcmp(f->fingerprint, want, FINDING_FP_BYTES) == 0)
+		if (!want || memcmp(f->fingerprint, want, FINDING_FP_BYTES) == 0)
 			(*exact)++;
 	}
 	match_stream_release(&ms);
+	buf_release(&data);
 	return err;
 }
 
@@ -586,9 +640,15 @@ long rulepack_check_examples(const struct ruleset *rs, struct buf *msg)
 			uint8_t fp[FINDING_FP_BYTES];
 			size_t hits, exact;
 
-			match_fingerprint(rs, r->id, (const uint8_t *)e->secret,
-					  strlen(e->secret), fp);
-			err = scan_text(rs, sc, e->text, (uint32_t)i, fp, &hits, &exact, NULL);
+			/* A store written before examples kept their paths:
+			 * a path rule read back from it cannot replay them. */
+			if (rule_is_path_only(r) && !e->path)
+				continue;
+			if (e->secret)
+				match_fingerprint(rs, r->id, (const uint8_t *)e->secret,
+						  strlen(e->secret), fp);
+			err = scan_text(rs, sc, e->text, e->path, (uint32_t)i, e->secret ? fp : NULL,
+					&hits, &exact, NULL);
 			if (err)
 				goto out;
 			if (hits != 1 || exact != 1) {
@@ -601,8 +661,10 @@ long rulepack_check_examples(const struct ruleset *rs, struct buf *msg)
 		for (j = 0; j < r->n_negatives; j++) {
 			size_t hits, exact;
 
-			err = scan_text(rs, sc, r->negatives[j].text, (uint32_t)i, NULL, &hits,
-					&exact, NULL);
+			if (rule_is_path_only(r) && !r->negatives[j].path)
+				continue;
+			err = scan_text(rs, sc, r->negatives[j].text, r->negatives[j].path,
+					(uint32_t)i, NULL, &hits, &exact, NULL);
 			if (err)
 				goto out;
 			if (hits != 0) {

@@ -238,6 +238,10 @@ static int serialize_rule(struct buf *b, const struct secret_rule *r)
 	err = err ? err : w_u32(b, (uint32_t)r->line_at);
 	err = err ? err : w_u32(b, (uint32_t)r->candidate);
 	err = err ? err : w_str(b, ent);
+	for (i = 0; !err && i < r->n_examples; i++)
+		err = w_str(b, r->examples[i].path);
+	for (i = 0; !err && i < r->n_negatives; i++)
+		err = w_str(b, r->negatives[i].path);
 	return err;
 }
 
@@ -351,7 +355,14 @@ static int deserialize_rule(const void *data, size_t len, struct secret_rule *r)
 		r->candidate_min = ent ? strtod(ent, NULL) : 0;
 		xfree(ent);
 	}
-	if (rd.bad || !r->id || !r->name || !r->pattern || r->tier > RULE_TIER_WARN ||
+	if (!rd.bad && rd.left > 0) {	/* the paths examples are scanned under */
+		for (i = 0; i < r->n_examples; i++)
+			r->examples[i].path = r_str(&rd);
+		for (i = 0; i < r->n_negatives; i++)
+			r->negatives[i].path = r_str(&rd);
+	}
+	if (rd.bad || !r->id || !r->name || (!r->pattern && !r->n_paths) ||
+	    r->tier > RULE_TIER_WARN ||
 	    r->severity > SEV_INFO || r->line_at > RULE_LINE_MATCH ||
 	    !rule_candidate_name(r->candidate) || strcmp(rule_candidate_name(r->candidate), "?") == 0) {
 		secret_rule_release(r);

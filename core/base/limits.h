@@ -174,6 +174,24 @@
 #define LIMIT_IAC_COND_DEPTH         16u
 #define LIMIT_IAC_PATH_SEGMENTS      24u
 #define LIMIT_IAC_PACK_BYTES         (8u * 1024 * 1024)
+/* Helm rendering (core/iac/helm.h): a chart is a program, so bound what
+ * it may do.  Output per template file (what iac_scan would take) and per
+ * chart; steps (actions, calls, iterations, toYaml nodes) per chart, so a
+ * range of 10^9 or nested ranges stop in well under a second; control and
+ * expression nesting; include/template depth (recursive includes);
+ * elements of one range or until; variables live at once; templates per
+ * chart; texts and actions per chart (24 bytes each); memory of the
+ * values and intermediate strings. */
+#define LIMIT_HELM_FILE_OUTPUT       LIMIT_IAC_FILE_BYTES_DEFAULT
+#define LIMIT_HELM_CHART_OUTPUT      (32u * 1024 * 1024)
+#define LIMIT_HELM_STEPS             (4u * 1024 * 1024)
+#define LIMIT_HELM_NESTING           64u
+#define LIMIT_HELM_INCLUDE_DEPTH     32u
+#define LIMIT_HELM_RANGE_ITEMS       (64u * 1024)
+#define LIMIT_HELM_VARS              1024u
+#define LIMIT_HELM_FILES             1024u
+#define LIMIT_HELM_ITEMS             (256u * 1024)
+#define LIMIT_HELM_MEMORY            (64u * 1024 * 1024)
 
 /* --- authentication (netproxy/auth.h) ------------------------------- */
 

@@ -62,6 +62,7 @@ struct sym {
 	const char *k;			/* name, NULL = free slot */
 	uint32_t kl;
 	struct iac_node *v;		/* its value node (NULL: declared, no default) */
+	bool decl;			/* put while the table took conflicts */
 };
 
 struct symtab {
@@ -69,6 +70,9 @@ struct symtab {
 	size_t cap, n;
 	bool built;
 	bool ci;			/* names compare case-insensitively (ARM) */
+	bool conflicts;			/* a second, different declaration makes the
+					 * name unknown (several versions of one file
+					 * in a push), instead of the first winning */
 };
 
 struct partner_cache;
@@ -140,7 +144,18 @@ static bool sym_eq(const struct sym *e, const char *k, size_t kl, bool ci)
 	return true;
 }
 
-/* First definition wins, as the map lookups it replaces did. */
+/* Do two declarations say the same? */
+static bool same_value(const struct iac_node *a, const struct iac_node *b)
+{
+	if (a == b)
+		return true;
+	if (!a || !b || a->kind != b->kind || a->kind == IAC_N_LIST || a->kind == IAC_N_MAP)
+		return false;
+	return a->flags == b->flags && a->len == b->len && (!a->len || !memcmp(a->str, b->str, a->len));
+}
+
+/* First definition wins, as the map lookups it replaces did; under
+ * t->conflicts two different declarations leave the name unknown. */
 static int sym_put(struct symtab *t, const char *k, size_t kl, struct iac_node *v)
 {
 	size_t i, mask;
@@ -163,12 +178,17 @@ static int sym_put(struct symtab *t, const char *k, size_t kl, struct iac_node *
 		t->cap = nc;
 	}
 	mask = t->cap - 1;
-	for (i = sym_hash(k, kl, t->ci) & mask; t->v[i].k; i = (i + 1) & mask)
-		if (sym_eq(&t->v[i], k, kl, t->ci))
+	for (i = sym_hash(k, kl, t->ci) & mask; t->v[i].k; i = (i + 1) & mask) {
+		if (sym_eq(&t->v[i], k, kl, t->ci)) {
+			if (t->conflicts && t->v[i].decl && !same_value(t->v[i].v, v))
+				t->v[i].v = NULL;
 			return 0;
+		}
+	}
 	t->v[i].k = k;
 	t->v[i].kl = (uint32_t)kl;
 	t->v[i].v = v;
+	t->v[i].decl = t->conflicts;
 	t->n++;
 	return 0;
 }
@@ -200,31 +220,68 @@ static void sym_members(struct symtab *t, struct iac_node *map, const char *inne
 		sym_put(t, c->key, c->key_len, !inner ? c : ci_inner ? iac_map_geti(c, inner) : iac_map_get(c, inner));
 }
 
+/* Terraform variables and locals of one file into the tables. */
+static void tf_syms(struct ev *ev, const struct iac_doc *d)
+{
+	struct symtab *vars = &ev->vars, *locals = &ev->locals;
+	struct iac_node *c, *m;
+
+	if (d->fmt == IAC_TERRAFORM_JSON) {
+		sym_members(vars, d->vars, "default", false);
+		sym_members(locals, d->locals, NULL, false);
+		return;
+	}
+	for (c = d->root ? d->root->child : NULL; c; c = c->next) {
+		if (!(c->flags & IAC_F_BLOCK))
+			continue;
+		if (span_eq(c->key, c->key_len, "variable", 8) && c->aux && c->aux->child)
+			sym_put(vars, c->aux->child->str, c->aux->child->len, iac_map_get(c, "default"));
+		else if (span_eq(c->key, c->key_len, "locals", 6))
+			for (m = c->child; m; m = m->next)
+				sym_put(locals, m->key, m->key_len, m);
+	}
+}
+
+/* Values set from outside the file (tfvars, module arguments) go in
+ * first: the first definition wins, so they override defaults. */
+static void ctx_inputs(struct ev *ev)
+{
+	const struct iac_ctx *x = ev->doc->ctx;
+	size_t i;
+
+	for (i = 0; x && i < x->n_inputs; i++)
+		if (!x->inputs[i].only || x->inputs[i].only == ev->doc)
+			sym_put(&ev->vars, x->inputs[i].k, x->inputs[i].kl, x->inputs[i].v);
+}
+
 static void build_syms(struct ev *ev)
 {
 	struct iac_doc *doc = ev->doc;
 	struct symtab *vars = &ev->vars, *locals = &ev->locals;
-	struct iac_node *c, *m;
+	struct iac_node *c;
+	size_t i;
 
 	vars->built = locals->built = true;
 	switch (doc->fmt) {
 	case IAC_TERRAFORM:
-		for (c = doc->root ? doc->root->child : NULL; c; c = c->next) {
-			if (!(c->flags & IAC_F_BLOCK))
-				continue;
-			if (span_eq(c->key, c->key_len, "variable", 8) && c->aux && c->aux->child)
-				sym_put(vars, c->aux->child->str, c->aux->child->len, iac_map_get(c, "default"));
-			else if (span_eq(c->key, c->key_len, "locals", 6))
-				for (m = c->child; m; m = m->next)
-					sym_put(locals, m->key, m->key_len, m);
-		}
-		break;
 	case IAC_TERRAFORM_JSON:
-		sym_members(vars, doc->vars, "default", false);
-		sym_members(locals, doc->locals, NULL, false);
+		/* A module's variables and locals may sit in any of its
+		 * files: with a directory context, all of them count. */
+		ctx_inputs(ev);
+		/* Declarations of one name that disagree across the files
+		 * (two versions of variables.tf in a push) are unknown. */
+		vars->conflicts = locals->conflicts = doc->ctx != NULL;
+		tf_syms(ev, doc);
+		for (i = 0; doc->ctx && i < doc->ctx->n_docs; i++) {
+			const struct iac_doc *d = doc->ctx->docs[i];
+
+			if (d != doc && (d->fmt == IAC_TERRAFORM || d->fmt == IAC_TERRAFORM_JSON))
+				tf_syms(ev, d);
+		}
 		break;
 	case IAC_BICEP:
 		/* One namespace: params and vars. */
+		ctx_inputs(ev);
 		for (c = doc->vars ? doc->vars->child : NULL; c; c = c->next) {
 			if (!(c->flags & IAC_F_BLOCK) || !c->aux || !c->aux->child)
 				continue;
@@ -430,6 +487,17 @@ static void mset_put(struct ev *ev)
 	ev->pool_used--;
 }
 
+/* A Kubernetes Secret's stringData holds what data holds, unencoded: a
+ * path that starts with `data` sees both (the API server merges them). */
+static bool secret_data(const struct ev *ev, const struct iac_seg *g, const struct iac_node *e)
+{
+	const struct iac_res *r = ev->res;
+
+	return ev->doc->fmt == IAC_KUBERNETES && r && g->len == 4 && !memcmp(g->key, "data", 4) &&
+	       e->key_len == 10 && !memcmp(e->key, "stringData", 10) && r->type_len == 6 &&
+	       !memcmp(r->type, "Secret", 6);
+}
+
 /* Walks one path from the scope; values are resolved at every step. */
 static void walk(struct ev *ev, struct iac_node *scope, const struct iac_path *p, struct mset *out)
 {
@@ -498,7 +566,8 @@ static void walk(struct ev *ev, struct iac_node *scope, const struct iac_path *p
 				size_t before = b->n;
 
 				for (e = v->child; e; e = e->next)
-					if (e->key_len == g->len && !memcmp(e->key, g->key, g->len))
+					if ((e->key_len == g->len && !memcmp(e->key, g->key, g->len)) ||
+					    (i == 0 && o == ev->res->body && secret_data(ev, g, e)))
 						mset_add(b, e, NULL, via);
 				if (b->n == before && (e = iac_map_getn(v, g->key, g->len)))
 					mset_add(b, e, NULL, via);	/* YAML merge key */
@@ -1075,11 +1144,15 @@ static bool ref_prefix(const char *s, size_t n, const char **k, size_t *kl)
 	return true;
 }
 
+static void partner_doc(struct ev *ev, const struct iac_cond *c, const struct iac_doc *doc,
+			struct partner_cache *pc, struct mset *s);
+
 static struct partner_cache *partner_get(struct ev *ev, const struct iac_cond *c)
 {
+	const struct iac_ctx *ctx = ev->doc->ctx;
 	struct partner_cache *pc;
 	struct mset *s;
-	size_t i, t, k;
+	size_t d;
 
 	for (pc = ev->partners; pc; pc = pc->next)
 		if (pc->cond == c)
@@ -1091,8 +1164,25 @@ static struct partner_cache *partner_get(struct ev *ev, const struct iac_cond *c
 	ev->partners = pc;
 	if (!(s = mset_get(ev)))
 		return NULL;
-	for (i = 0; i < ev->doc->n_res; i++) {
-		const struct iac_res *r = &ev->doc->res[i];
+	/* Partners in any file of the directory when there is a context. */
+	for (d = 0; d < (ctx ? ctx->n_docs : 1); d++) {
+		const struct iac_doc *doc = ctx ? ctx->docs[d] : ev->doc;
+
+		if (family_of(doc->fmt) == ev->family)
+			partner_doc(ev, c, doc, pc, s);
+	}
+	mset_put(ev);
+	return pc;
+}
+
+/* The references and literals of c's partner types found in doc. */
+static void partner_doc(struct ev *ev, const struct iac_cond *c, const struct iac_doc *doc,
+			struct partner_cache *pc, struct mset *s)
+{
+	size_t i, t, k;
+
+	for (i = 0; i < doc->n_res; i++) {
+		const struct iac_res *r = &doc->res[i];
 
 		for (t = 0; t < c->n_types; t++)
 			if (iac_mem_ieq(r->type, r->type_len, c->types[t]))
@@ -1108,13 +1198,14 @@ static struct partner_cache *partner_get(struct ev *ev, const struct iac_cond *c
 			if (o->kind == IAC_N_EXPR || (o->kind == IAC_N_STR && (o->flags & IAC_F_TEMPLATE))) {
 				if (ref_prefix(o->str, o->len, &key, &kl))
 					sym_put(&pc->refs, key, kl, o);
+				/* var.name with a known value: the name it holds. */
+				if ((v = resolve(ev, o, &via)) && v->kind == IAC_N_STR)
+					sym_put(&pc->lits, v->str, v->len, o);
 			} else if ((v = resolve(ev, o, &via)) && v->kind == IAC_N_STR) {
 				sym_put(&pc->lits, v->str, v->len, o);
 			}
 		}
 	}
-	mset_put(ev);
-	return pc;
 }
 
 /* Does some resource of the partner types refer to this one? */
@@ -1595,16 +1686,39 @@ static void put_value(char *dst, size_t cap, size_t *k, const struct iac_node *v
 	}
 }
 
-static void found_text(char *dst, size_t cap, const struct wit *w, enum iac_tv t)
+/* The other file of the directory a node was written in (by where its
+ * text lies), or NULL when it is this file's or unknown. */
+static const char *other_file(const struct iac_doc *doc, const struct iac_node *n)
 {
+	size_t i;
+
+	if (!doc->ctx || !n || !n->str || (n->str >= doc->text && n->str < doc->text + doc->len))
+		return NULL;
+	for (i = 0; i < doc->ctx->n_docs + doc->ctx->n_givers; i++) {
+		const struct iac_doc *d = i < doc->ctx->n_docs ? doc->ctx->docs[i] :
+					  doc->ctx->givers[i - doc->ctx->n_docs];
+
+		if (d->path && n->str >= d->text && n->str < d->text + d->len) {
+			const char *b = strrchr(d->path, '/');
+
+			return b ? b + 1 : d->path;
+		}
+	}
+	return NULL;
+}
+
+static void found_text(char *dst, size_t cap, const struct wit *w, enum iac_tv t, const struct iac_doc *doc)
+{
+	bool dir = doc->ctx != NULL;
 	size_t k = 0;
 	const char *ptxt = w->path ? w->path->text : "";
+	const char *where = dir ? " in this directory refers to it" : " in this file refers to it";
 
 	dst[0] = '\0';
 	if (w->text) {
 		put(dst, cap, &k, "no ", 3);
 		put(dst, cap, &k, w->text, strlen(w->text));
-		put(dst, cap, &k, " in this file refers to it", 26);
+		put(dst, cap, &k, where, strlen(where));
 		return;
 	}
 	put(dst, cap, &k, ptxt, strlen(ptxt));
@@ -1621,11 +1735,17 @@ static void found_text(char *dst, size_t cap, const struct wit *w, enum iac_tv t
 		/* The expression as written, then what it resolved to. */
 		put_value(dst, cap, &k, w->node);
 		if (w->val && w->via) {
-			char ln[32];
+			const char *of = other_file(doc, w->via);
+			char ln[64];
 
-			put(dst, cap, &k, " (default ", 10);
+			/* Where the value was set: tfvars, a module argument or a
+			 * default in another file say which file. */
+			put(dst, cap, &k, of ? " (" : " (default ", of ? 2 : 10);
 			put_value(dst, cap, &k, w->val);
-			snprintf(ln, sizeof(ln), ", line %u)", iac_node_line(w->via));
+			if (of)
+				snprintf(ln, sizeof(ln), " from %.32s:%u)", of, iac_node_line(w->via));
+			else
+				snprintf(ln, sizeof(ln), ", line %u)", iac_node_line(w->via));
 			put(dst, cap, &k, ln, strlen(ln));
 		} else if (t == IAC_TV_UNKNOWN) {
 			put(dst, cap, &k, " (unresolved)", 13);
@@ -1762,6 +1882,10 @@ static void eval_one(struct scan *sc, uint32_t ci, const struct iac_binding *b, 
 	const void *key;
 
 	t = cond_eval(&sc->ev, &b->cond, scope, &w, 0);
+	/* A resource a kustomize patch rewrites is not what gets deployed:
+	 * neither its pass nor its fail can be trusted. */
+	if (r->patched)
+		t = IAC_TV_UNKNOWN;
 	if (t == IAC_TV_FALSE)
 		return;
 	/* One finding per (check, resource, element): FAIL beats UNKNOWN. */
@@ -1811,7 +1935,17 @@ static void eval_one(struct scan *sc, uint32_t ci, const struct iac_binding *b, 
 	if (f->end_line < f->line)
 		f->end_line = f->line;
 	address(f->resource, sizeof(f->resource), sc->ev.doc, r, elem);
-	found_text(f->found, sizeof(f->found), &w, t);
+	if (r->patched) {
+		size_t k = 0;
+
+		f->line = hline;
+		f->column = elem ? elem->col : r->col;
+		put(f->found, sizeof(f->found), &k, "patched by kustomize ", 21);
+		put(f->found, sizeof(f->found), &k, r->patched, strlen(r->patched));
+		put(f->found, sizeof(f->found), &k, ": not evaluated", 15);
+	} else {
+		found_text(f->found, sizeof(f->found), &w, t, sc->ev.doc);
+	}
 	apply_sups(sc, ck, r, f);
 }
 
@@ -1875,6 +2009,113 @@ const char *iac_result_name(enum iac_result r)
 	return "?";
 }
 
+/* Per-file time budget: wall clock from now, per started MiB. */
+static void budget_start(struct scan *sc, const struct iac_scan_opts *opts, size_t len)
+{
+	uint64_t ms;
+
+	if (!opts->time_ms_per_mib)
+		return;
+	ms = (uint64_t)opts->time_ms_per_mib * (len / (1024 * 1024) + 1);
+	clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
+	sc->deadline.tv_sec += (time_t)(ms / 1000);
+	sc->deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (sc->deadline.tv_nsec >= 1000000000L) {
+		sc->deadline.tv_sec++;
+		sc->deadline.tv_nsec -= 1000000000L;
+	}
+	sc->timed = true;
+}
+
+/* Parse failures and limits as the file's one finding. */
+static int build_failed(struct scan *sc, const struct iac_doc *doc)
+{
+	char t[160];
+
+	if (doc->diag.err == ERR_NOMEM && !strstr(doc->diag.msg, "limit"))
+		return ERR_NOMEM;
+	snprintf(t, sizeof(t), "%s%s", doc->diag.err == ERR_LIMIT ? "" : "parse error: ", doc->diag.msg);
+	limit_finding(&sc->out, doc->diag.line, t);
+	return 0;
+}
+
+/* Evaluates every resource of a built document. */
+static int eval_built(struct scan *sc, const struct iac_checkset *cs, struct iac_doc *doc)
+{
+	size_t i;
+	int rc;
+
+	if (over_time(sc)) {
+		limit_finding(&sc->out, 1, "limit: parse time budget exceeded");
+		return 0;
+	}
+	sc->ev.cs = cs;
+	sc->ev.doc = doc;
+	sc->ev.family = family_of(doc->fmt);
+	sc->ev.md = pcre2_match_data_create(1, NULL);
+	if (!sc->ev.md)
+		return ERR_NOMEM;
+	sc->now = sc->opts->now ? sc->opts->now : (int64_t)time(NULL);
+	if ((rc = scan_comments(doc->text, doc->len, &sc->sups)))
+		return rc;
+	for (i = 0; i < doc->n_res && !sc->out.full; i++) {
+		const struct iac_res *r = &doc->res[i];
+
+		if (over_time(sc)) {
+			limit_finding(&sc->out, r->line, "limit: evaluation time budget exceeded");
+			break;
+		}
+		sc->ev.res = r;
+		sc->ev.pod = r->pod;
+		eval_entry(sc, iac_checkset_lookup(cs, sc->ev.family, r->type, r->type_len), r);
+		if (r->pod)
+			eval_entry(sc, iac_checkset_lookup(cs, sc->ev.family, "$pod", 4), r);
+	}
+	return 0;
+}
+
+static void scan_release(struct scan *sc)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sc->ev.pool); i++)
+		xfree(sc->ev.pool[i]);
+	xfree(sc->ev.vars.v);
+	xfree(sc->ev.locals.v);
+	partners_free(sc->ev.partners);
+	if (sc->ev.md)
+		pcre2_match_data_free(sc->ev.md);
+	xfree(sc->sups.v);
+	xfree(sc->keys);
+	xfree(sc->lines.off);
+}
+
+static void scan_init(struct scan *sc, const struct iac_scan_opts *opts, struct iac_finding **out,
+		      size_t *n_out)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->opts = opts;
+	sc->out.v = out;
+	sc->out.n = n_out;
+	sc->out.cap = *n_out;	/* unknown spare capacity: grow on the first add */
+}
+
+int iac_eval_doc(const struct iac_checkset *cs, const struct iac_scan_opts *opts,
+		 struct iac_doc *doc, struct iac_finding **out, size_t *n_out)
+{
+	struct scan sc;
+	int rc;
+
+	scan_init(&sc, opts, out, n_out);
+	budget_start(&sc, opts, doc->len);
+	if (doc->diag.err)
+		rc = build_failed(&sc, doc);
+	else
+		rc = eval_built(&sc, cs, doc);
+	scan_release(&sc);
+	return rc;
+}
+
 int iac_scan_ex(const struct iac_checkset *cs, const struct iac_scan_opts *opts,
 		const char *path, const uint8_t *data, size_t len,
 		struct iac_finding **out, size_t *n_out)
@@ -1883,7 +2124,6 @@ int iac_scan_ex(const struct iac_checkset *cs, const struct iac_scan_opts *opts,
 	struct scan sc;
 	struct iac_doc doc;
 	enum iac_format fmt;
-	size_t i;
 	int rc = 0;
 
 	if (!cs || !out || !n_out || (!data && len))
@@ -1892,11 +2132,7 @@ int iac_scan_ex(const struct iac_checkset *cs, const struct iac_scan_opts *opts,
 		iac_scan_opts_default(&dflt);
 		opts = &dflt;
 	}
-	memset(&sc, 0, sizeof(sc));
-	sc.opts = opts;
-	sc.out.v = out;
-	sc.out.n = n_out;
-	sc.out.cap = *n_out;	/* unknown spare capacity: grow on the first add */
+	scan_init(&sc, opts, out, n_out);
 	fmt = opts->format != IAC_NONE ? opts->format :
 	      iac_detect(path, data, len < 16384 ? len : 16384);
 	if (fmt == IAC_NONE)
@@ -1914,69 +2150,12 @@ int iac_scan_ex(const struct iac_checkset *cs, const struct iac_scan_opts *opts,
 	doc.text = (const char *)(data ? (const char *)data : "");
 	doc.len = len;
 	iac_arena_init(&doc.arena, (size_t)LIMIT_IAC_TREE_RATIO * len + LIMIT_IAC_TREE_SLACK);
-	if (opts->time_ms_per_mib) {
-		uint64_t ms = (uint64_t)opts->time_ms_per_mib * (len / (1024 * 1024) + 1);
-
-		clock_gettime(CLOCK_MONOTONIC, &sc.deadline);
-		sc.deadline.tv_sec += (time_t)(ms / 1000);
-		sc.deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-		if (sc.deadline.tv_nsec >= 1000000000L) {
-			sc.deadline.tv_sec++;
-			sc.deadline.tv_nsec -= 1000000000L;
-		}
-		sc.timed = true;
-	}
-	if (iac_doc_build(&doc)) {
-		if (doc.diag.err == ERR_NOMEM && !strstr(doc.diag.msg, "limit")) {
-			rc = ERR_NOMEM;
-		} else {
-			char t[160];
-
-			snprintf(t, sizeof(t), "%s%s", doc.diag.err == ERR_LIMIT ? "" : "parse error: ",
-				 doc.diag.msg);
-			limit_finding(&sc.out, doc.diag.line, t);
-		}
-		goto done;
-	}
-	if (over_time(&sc)) {
-		limit_finding(&sc.out, 1, "limit: parse time budget exceeded");
-		goto done;
-	}
-	sc.ev.cs = cs;
-	sc.ev.doc = &doc;
-	sc.ev.family = family_of(fmt);
-	sc.ev.md = pcre2_match_data_create(1, NULL);
-	if (!sc.ev.md) {
-		rc = ERR_NOMEM;
-		goto done;
-	}
-	sc.now = opts->now ? opts->now : (int64_t)time(NULL);
-	if ((rc = scan_comments(doc.text, doc.len, &sc.sups)))
-		goto done;
-	for (i = 0; i < doc.n_res && !sc.out.full; i++) {
-		const struct iac_res *r = &doc.res[i];
-
-		if (over_time(&sc)) {
-			limit_finding(&sc.out, r->line, "limit: evaluation time budget exceeded");
-			break;
-		}
-		sc.ev.res = r;
-		sc.ev.pod = r->pod;
-		eval_entry(&sc, iac_checkset_lookup(cs, sc.ev.family, r->type, r->type_len), r);
-		if (r->pod)
-			eval_entry(&sc, iac_checkset_lookup(cs, sc.ev.family, "$pod", 4), r);
-	}
-done:
-	for (i = 0; i < ARRAY_SIZE(sc.ev.pool); i++)
-		xfree(sc.ev.pool[i]);
-	xfree(sc.ev.vars.v);
-	xfree(sc.ev.locals.v);
-	partners_free(sc.ev.partners);
-	if (sc.ev.md)
-		pcre2_match_data_free(sc.ev.md);
-	xfree(sc.sups.v);
-	xfree(sc.keys);
-	xfree(sc.lines.off);
+	budget_start(&sc, opts, len);
+	if (iac_doc_build(&doc))
+		rc = build_failed(&sc, &doc);
+	else
+		rc = eval_built(&sc, cs, &doc);
+	scan_release(&sc);
 	iac_doc_release(&doc);
 	return rc;
 }

@@ -18,6 +18,8 @@
 #include "core/base/buf.h"
 #include "core/iac/iac.h"
 
+struct iac_ctx;
+
 /* --- tree -------------------------------------------------------------- */
 
 enum iac_kind {
@@ -152,6 +154,8 @@ struct iac_res {
 	uint32_t start_line, end_line;	/* block range */
 	uint32_t sup_line;		/* first line where a suppression comment
 					 * applies (header line - 1) */
+	const char *patched;		/* kustomize patch that targets it (set.c):
+					 * every result is UNKNOWN; NUL-terminated */
 };
 
 /* A parsed file with its resources and same-file resolution tables. */
@@ -171,7 +175,39 @@ struct iac_doc {
 					 * Bicep vars */
 	struct iac_diag diag;		/* set when the parse stopped */
 	bool helm;			/* YAML had {{ }} templates masked */
+	const struct iac_ctx *ctx;	/* directory context (set.c), or NULL */
 };
+
+/* --- directory context (set.c) ------------------------------------------ */
+
+/* A value handed to a file from outside it: a terraform.tfvars /
+ * *.auto.tfvars assignment, or an argument of the module block (Terraform)
+ * or module params (Bicep) that calls it.  v NULL: set, but not to a
+ * value known statically (an expression of the caller). */
+struct iac_input {
+	const char *k;
+	uint32_t kl;
+	struct iac_node *v;
+	const struct iac_doc *only;	/* Bicep: for this file only; NULL: the dir */
+};
+
+/* What the files of one directory share while one of them is evaluated:
+ * Terraform variables, locals and partner resources live in any .tf of
+ * the directory.  Everything is borrowed from the set being scanned. */
+struct iac_ctx {
+	struct iac_doc *const *docs;	/* parsed files of the directory */
+	size_t n_docs;
+	const struct iac_input *inputs;	/* tfvars first, then module inputs */
+	size_t n_inputs;
+	struct iac_doc *const *givers;	/* the tfvars and calling files inputs
+					 * come from (for naming them) */
+	size_t n_givers;
+};
+
+/* Evaluates a built document (doc->ctx may be set) like iac_scan_ex does
+ * after parsing; opts must not be NULL. */
+int iac_eval_doc(const struct iac_checkset *cs, const struct iac_scan_opts *opts,
+		 struct iac_doc *doc, struct iac_finding **out, size_t *n_out);
 
 int iac_doc_add_res(struct iac_doc *doc, const struct iac_res *r);
 

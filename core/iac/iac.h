@@ -24,10 +24,11 @@
  * the limit ("limit: nesting depth 256 exceeded"), never a crash, a hang
  * or a silent pass.
  *
- * Unresolvable values (variables without a same-file default, module
- * outputs, function calls, "${...}" templates, CloudFormation intrinsics
- * other than Ref to a defaulted parameter, ARM expressions other than
- * parameters()/variables() with literal values) give UNKNOWN, never PASS.
+ * Unresolvable values (variables without a default in the file, or in the
+ * directory when scanned through a set below; module outputs, function
+ * calls, "${...}" templates, CloudFormation intrinsics other than Ref to a
+ * defaulted parameter, ARM expressions other than parameters()/variables()
+ * with literal values) give UNKNOWN, never PASS.
  *
  * Caveats: a checkset is immutable after load and may be shared by any
  * number of threads; iac_scan() keeps all state on its own stack and heap
@@ -188,6 +189,47 @@ int iac_scan(const struct iac_checkset *cs, const char *path, const uint8_t *dat
 int iac_scan_ex(const struct iac_checkset *cs, const struct iac_scan_opts *opts,
 		const char *path, const uint8_t *data, size_t len,
 		struct iac_finding **out, size_t *n_out);
+
+/* --- scan sets: files evaluated with their directory ----------------------
+ *
+ * A set holds the files of one push or one `sluice scan` and evaluates
+ * them a directory at a time, so that what one file cannot answer alone is
+ * looked up in the files around it (README-iac.md, "Directories and
+ * modules"): Terraform variables, locals and partner resources in any .tf
+ * of the directory, terraform.tfvars / *.auto.tfvars values, literal
+ * arguments of a local `module` block (Terraform, Bicep) one level down,
+ * and kustomize patches (the patched resources' results become UNKNOWN,
+ * patch files are not evaluated).  A Helm chart renderer feeds its
+ * rendered manifests in as files under the chart's directory
+ * ("chart/templates/x.yaml"), and they are evaluated with each other.
+ *
+ * Usage: iac_set_new, iac_set_add for every IaC file and every file
+ * iac_set_wants(path) names (tfvars, kustomization.yaml), iac_set_scan,
+ * iac_set_free.  Files may come in any order.  Data is borrowed until
+ * iac_set_free; paths are copied.  A file's findings are exactly those
+ * iac_scan_ex would give it alone, except where the directory decides
+ * (a variable resolved, a partner found, a patched resource). */
+struct iac_set;
+
+int iac_set_new(struct iac_set **out);
+void iac_set_free(struct iac_set *s);
+/* Adds a file; user is handed back with its findings.  0, ERR_NOMEM,
+ * ERR_USAGE. */
+int iac_set_add(struct iac_set *s, const char *path, const uint8_t *data, size_t len, void *user);
+size_t iac_set_count(const struct iac_set *s);
+/* Files that are not IaC themselves but that a set uses: terraform.tfvars,
+ * *.auto.tfvars, kustomization.yaml. */
+bool iac_set_wants(const char *path);
+
+/* Called once per IaC file of the set (in directory order) with its
+ * findings, borrowed for the call; a non-zero return stops the scan and is
+ * returned. */
+typedef int (*iac_set_cb)(void *arg, const char *path, void *user, const struct iac_finding *f, size_t n);
+
+/* Evaluates the set (opts NULL: defaults).  0, ERR_NOMEM, ERR_USAGE, or
+ * the callback's return. */
+int iac_set_scan(const struct iac_checkset *cs, const struct iac_scan_opts *opts, struct iac_set *s,
+		 iac_set_cb cb, void *arg);
 
 /* "FAIL", "UNKNOWN", "PASS". */
 const char *iac_result_name(enum iac_result r);

@@ -9,13 +9,15 @@
  *               dynamic "x" {...} blocks become UNKNOWN members named x
  *   TF JSON     {"resource": {"T": {"N": {...}}}}, header: the "N" key
  *   ARM         resources[*] (list or symbolic-name map), nested child
- *               resources typed parent/child, header: the "type" line
+ *               resources typed parent/child, header: the object's first
+ *               line (its "{", or its symbolic name)
  *   Bicep       resource sym 'T@api' = {...}, nested resources typed
  *               parent/child, existing resources skipped
  *   CFN         Resources.<LogicalId>, body: Properties, header: the
  *               logical-id key
  *   Kubernetes  every document (and List items) with apiVersion and kind;
- *               header: the kind line; pod spec located per kind ($pod)
+ *               header: the object's first line; pod spec located per
+ *               kind ($pod)
  */
 #include "core/base/api.h"
 #include "core/base/buf.h"
@@ -251,9 +253,11 @@ static int arm_resource(struct iac_doc *doc, struct iac_node *o, const char *pt,
 	r.body = o;
 	r.api = iac_map_geti(o, "apiVersion");
 	r.meta = iac_map_geti(o, "metadata");
-	r.line = t->key_line;
-	r.col = t->col;
-	r.start_line = o->line;
+	/* The first line of the resource's own text: its opening brace, or
+	 * its symbolic name in the map form (languageVersion 2.0). */
+	r.line = iac_node_line(o);
+	r.col = o->key_line ? 1 : o->col;
+	r.start_line = r.line;
 	r.end_line = o->end_line;
 	r.sup_line = o->line > 1 ? o->line - 1 : 1;
 	if ((err = iac_doc_add_res(doc, &r)))
@@ -457,8 +461,10 @@ static int k8s_object(struct iac_doc *doc, struct iac_node *obj, unsigned depth)
 	r.body = obj;
 	r.meta = iac_map_get(meta, "annotations");
 	r.pod = pod_spec(obj, kind);
-	r.line = kind->key_line;
-	r.col = 1;
+	/* The object's first line (apiVersion/kind sit in it), whichever of
+	 * its keys comes first. */
+	r.line = obj->line;
+	r.col = obj->col;
 	r.start_line = obj->line;
 	r.end_line = obj->end_line;
 	r.sup_line = obj->line > 1 ? obj->line - 1 : 1;

@@ -6,6 +6,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/base/limits.h"
+#include "core/match/candidate.h"
 #include "core/match/match.h"
 #include "core/match/ruleset-int.h"
 #include "core/match/validate.h"
@@ -342,8 +343,29 @@ static bool keyword_near(const struct secret_rule *r, const uint8_t *w, size_t l
 	return false;
 }
 
+enum finding_evidence finding_evidence_of(const struct secret_rule *r)
+{
+	if (r->tier == RULE_TIER_WARN)
+		return EVIDENCE_CONTEXT;
+	if (r->validators & RULE_VALID_CHECKSUMS)
+		return EVIDENCE_CHECKSUM;
+	if (r->validators)
+		return EVIDENCE_STRUCTURE;
+	return EVIDENCE_PREFIX;
+}
+
+const char *finding_evidence_name(enum finding_evidence e)
+{
+	static const char *const names[] = { "context", "prefix", "structure", "checksum" };
+
+	return (unsigned)e < ARRAY_SIZE(names) ? names[e] : "?";
+}
+
+/* A confirmed secret at [start, start + slen); `at` is where its line
+ * and column are counted from (the secret, or the match for `line:
+ * match` rules). */
 static int add_finding(struct match_stream *ms, uint32_t rule, uint64_t start,
-		       const uint8_t *secret, size_t slen, uint64_t end)
+		       const uint8_t *secret, size_t slen, uint64_t end, uint64_t at)
 {
 	const struct secret_rule *r = &ms->rs->rules[rule];
 	const struct compiled_rule *c = &ms->rs->comp[rule];
@@ -364,17 +386,18 @@ static int add_finding(struct match_stream *ms, uint32_t rule, uint64_t start,
 		    memcmp(ms->findings[i].fingerprint, f.fingerprint, FINDING_FP_BYTES) == 0)
 			return 0;
 
-	f.line = line_of(ms, start);
-	lf = last_lf_before(ms, start);
+	f.evidence = finding_evidence_of(r);
+	f.line = line_of(ms, at);
+	lf = last_lf_before(ms, at);
 	if (lf >= 0)
-		f.column = (uint32_t)(start - (uint64_t)lf);
-	else if (ms->last_lf < 0 || (uint64_t)ms->last_lf > start)
+		f.column = (uint32_t)(at - (uint64_t)lf);
+	else if (ms->last_lf < 0 || (uint64_t)ms->last_lf > at)
 		/* No LF before the secret in the object, or its line began
 		 * before the kept bytes: count from what is known. */
-		f.column = ms->last_lf < 0 ? (uint32_t)(start + 1)
-					   : (uint32_t)(start + 1 - (ms->pos - ms->ring.len));
+		f.column = ms->last_lf < 0 ? (uint32_t)(at + 1)
+					   : (uint32_t)(at + 1 - (ms->pos - ms->ring.len));
 	else
-		f.column = (uint32_t)(start - (uint64_t)ms->last_lf);
+		f.column = (uint32_t)(at - (uint64_t)ms->last_lf);
 	{
 		uint64_t to = line_end_after(ms, end);
 
@@ -445,6 +468,9 @@ static int confirm(struct match_stream *ms, uint32_t rule, uint64_t end)
 		secret = sc->window + ov[0];
 		slen = ov[1] - ov[0];
 	}
+	/* `paths:` with a pattern: only files so named (all while unknown) */
+	if (r->n_paths && ms->path && !rule_path_matches(r, ms->path))
+		return 0;
 	if (r->keyword_window && r->n_keywords) {
 		size_t kw_from = wlen > r->keyword_window ? wlen - r->keyword_window : 0;
 
@@ -457,12 +483,113 @@ static int confirm(struct match_stream *ms, uint32_t rule, uint64_t end)
 		return 0;
 	if (r->entropy_min > 0 && entropy_shannon((const char *)secret, slen) < r->entropy_min)
 		return 0;
-	if ((r->validators & RULE_VALID_CRC32_BASE62) &&
-	    !validate_crc32_base62((const char *)secret, slen))
+	/* Generic rules: the value must look like a credential, not an
+	 * identifier, text or path (token efficiency, candidate.h). */
+	if (r->candidate != RULE_CANDIDATE_NONE &&
+	    candidate_score(r->candidate, (const char *)secret, slen) < r->candidate_min)
 		return 0;
-	if ((r->validators & RULE_VALID_JWT) && !validate_jwt((const char *)secret, slen))
+	if (!validate_secret(r->validators, (const char *)secret, slen))
 		return 0;
-	return add_finding(ms, rule, from + mstart, secret, slen, end);
+	return add_finding(ms, rule, from + mstart, secret, slen, end,
+			   from + (r->line_at == RULE_LINE_MATCH ? ov[0] : mstart));
+}
+
+bool match_path_rule_applies(const struct ruleset *rs, uint32_t rule, const char *path,
+			     const uint8_t *head, size_t n)
+{
+	const struct secret_rule *r = &rs->rules[rule];
+
+	return rule_is_path_only(r) && n > 0 && rule_path_matches(r, path) &&
+	       validate_secret(r->validators, (const char *)head, n);
+}
+
+void match_path_finding(const struct ruleset *rs, uint32_t rule, const char *blob_hex,
+			struct finding *out)
+{
+	const struct secret_rule *r = &rs->rules[rule];
+	size_t len = strlen(blob_hex);
+
+	memset(out, 0, sizeof(*out));
+	out->rule = rule;
+	out->line = 1;
+	out->column = 1;
+	out->secret_len = (uint32_t)len;
+	out->status = FINDING_OPEN;
+	out->evidence = finding_evidence_of(r);
+	match_fingerprint(rs, r->id, (const uint8_t *)blob_hex, len, out->fingerprint);
+	match_redact((const uint8_t *)blob_hex, len, 0, out->redacted);
+}
+
+int match_stream_set_object(struct match_stream *ms, const char *path, const char *blob_hex,
+			    uint64_t size)
+{
+	const mbedtls_md_info_t *sha1 = mbedtls_md_info_from_type(MBEDTLS_MD_SHA1);
+	mbedtls_md_context_t *md;
+	char hdr[32];
+	size_t i;
+	int n;
+
+	ms->path = path;
+	ms->blob_hex = blob_hex;
+	if (!path || blob_hex || ms->blob_md)
+		return 0;
+	for (i = 0; i < ms->rs->n; i++)
+		if (rule_is_path_only(&ms->rs->rules[i]) &&
+		    rule_path_matches(&ms->rs->rules[i], path))
+			break;
+	if (i == ms->rs->n)
+		return 0;	/* no path rule wants an id: hash nothing */
+	md = xmalloc(sizeof(*md));
+	if (!md)
+		return ERR_NOMEM;
+	mbedtls_md_init(md);
+	ms->blob_md = md;
+	if (!sha1 || mbedtls_md_setup(md, sha1, 0) != 0 || mbedtls_md_starts(md) != 0)
+		return ERR_NOMEM;
+	/* git's object header, so the id is the one `git hash-object` gives */
+	if (size != UINT64_MAX) {
+		n = snprintf(hdr, sizeof(hdr), "blob %llu", (unsigned long long)size);
+		mbedtls_md_update(md, (const uint8_t *)hdr, (size_t)n + 1);
+	}
+	return 0;
+}
+
+/* Findings of path rules for a named object, at its end. */
+static int add_path_findings(struct match_stream *ms)
+{
+	char hex[2 * 32 + 1];
+	uint8_t digest[32];
+	const char *id = ms->blob_hex;
+	size_t i, k;
+
+	if (!ms->path || ms->pos == 0)
+		return 0;	/* an empty file holds no secret */
+	/* one file, one reason: a file a block rule already refuses (the
+	 * key inside id_rsa) does not get its name reported as well */
+	for (i = 0; i < ms->n_findings; i++)
+		if (ms->findings[i].status == FINDING_OPEN &&
+		    ms->rs->rules[ms->findings[i].rule].tier == RULE_TIER_BLOCK)
+			return 0;
+	for (i = 0; i < ms->rs->n; i++) {
+		if (!match_path_rule_applies(ms->rs, (uint32_t)i, ms->path, ms->head, ms->head_len))
+			continue;
+		if (!id) {
+			if (!ms->blob_md || mbedtls_md_finish(ms->blob_md, digest) != 0)
+				return ERR_NOMEM;
+			for (k = 0; k < 20; k++)
+				snprintf(hex + 2 * k, 3, "%02x", digest[k]);
+			id = hex;
+		}
+		if (ms->n_findings >= LIMIT_FINDINGS_PER_OBJECT) {
+			ms->findings_over_limit++;
+			continue;
+		}
+		if (array_reserve(&ms->findings, &ms->cap_findings, ms->n_findings,
+				  sizeof(*ms->findings), 8) != 0)
+			return ERR_NOMEM;
+		match_path_finding(ms->rs, (uint32_t)i, id, &ms->findings[ms->n_findings++]);
+	}
+	return 0;
 }
 
 static int on_hit(unsigned int id, unsigned long long from, unsigned long long to,
@@ -505,6 +632,14 @@ int match_stream_feed(struct match_stream *ms, const uint8_t *p, size_t n)
 		return ms->err;
 	if (n == 0)
 		return 0;
+	if (ms->head_len < sizeof(ms->head)) {
+		size_t k = MIN(n, sizeof(ms->head) - ms->head_len);
+
+		memcpy(ms->head + ms->head_len, p, k);
+		ms->head_len += k;
+	}
+	if (ms->blob_md)
+		mbedtls_md_update(ms->blob_md, p, n);
 	if (ms->pos < LIMIT_BINARY_SNIFF_BYTES && !ms->binary)
 		ms->binary = memchr(p, 0, (size_t)MIN((uint64_t)n, LIMIT_BINARY_SNIFF_BYTES - ms->pos)) != NULL;
 	ms->chunk = p;
@@ -551,46 +686,76 @@ int match_stream_feed(struct match_stream *ms, const uint8_t *p, size_t n)
 	return ms->err;
 }
 
+/* Whether finding i stands on its own: binary objects keep block tier
+ * only, and a rule that requires a companion needs a finding of it. */
+static bool finding_stands(const struct match_stream *ms, size_t i)
+{
+	const struct ruleset *rs = ms->rs;
+	const struct finding *f = &ms->findings[i];
+	long req = rs->comp[f->rule].requires;
+	size_t j;
+
+	/* Binary objects: block tier only (secrets.md §2). */
+	if (ms->binary && rs->rules[f->rule].tier == RULE_TIER_WARN)
+		return false;
+	if (req < 0)
+		return true;
+	for (j = 0; j < ms->n_findings; j++)
+		if (ms->findings[j].rule == (uint32_t)req)
+			return true;
+	return false;
+}
+
 static void drop_findings(struct match_stream *ms)
 {
 	const struct ruleset *rs = ms->rs;
+	bool *stands;
 	size_t i, o = 0;
 
+	if (ms->n_findings == 0)
+		return;
+	stands = xcalloc(ms->n_findings, sizeof(*stands));
+	if (!stands) {
+		ms->err = ERR_NOMEM;
+		return;
+	}
+	for (i = 0; i < ms->n_findings; i++)
+		stands[i] = finding_stands(ms, i);
 	for (i = 0; i < ms->n_findings; i++) {
 		const struct finding *f = &ms->findings[i];
-		const struct secret_rule *r = &rs->rules[f->rule];
-		long req = rs->comp[f->rule].requires;
-		bool keep = true;
+		bool keep = stands[i];
 
-		/* Binary objects: block tier only (secrets.md §2). */
-		if (ms->binary && r->tier == RULE_TIER_WARN)
-			keep = false;
 		/* A generic (warn) match of a secret a specific (block) rule
 		 * already reports is the same finding twice: keep the specific
-		 * one (GITHUB_TOKEN=ghp_... is a GitHub token, not "a token"). */
-		if (keep && r->tier == RULE_TIER_WARN) {
+		 * one (GITHUB_TOKEN=ghp_... is a GitHub token, not "a token").
+		 * Only a block finding that stands counts: an AWS secret whose
+		 * key id is missing is not reported by the pair rule, so the
+		 * warn rule for a lone secret must keep it. */
+		if (keep && rs->rules[f->rule].tier == RULE_TIER_WARN) {
+			bool generic = rs->rules[f->rule].candidate != RULE_CANDIDATE_NONE;
 			size_t j;
 
 			for (j = 0; keep && j < ms->n_findings; j++) {
 				const struct finding *g = &ms->findings[j];
+				const struct secret_rule *gr = &rs->rules[g->rule];
 
-				if (rs->rules[g->rule].tier == RULE_TIER_BLOCK &&
-				    g->offset < f->offset + f->secret_len &&
-				    f->offset < g->offset + g->secret_len)
+				if (j == i || !stands[j] ||
+				    g->offset >= f->offset + f->secret_len ||
+				    f->offset >= g->offset + g->secret_len)
+					continue;
+				/* Likewise a generic assignment rule (one with a
+				 * candidate filter) gives way to any rule that
+				 * names the product (spring.datasource.password
+				 * is a Spring datasource password). */
+				if (gr->tier == RULE_TIER_BLOCK ||
+				    (generic && gr->candidate == RULE_CANDIDATE_NONE))
 					keep = false;
 			}
-		}
-		if (keep && req >= 0) {
-			size_t j;
-
-			keep = false;
-			for (j = 0; j < ms->n_findings; j++)
-				if (ms->findings[j].rule == (uint32_t)req)
-					keep = true;
 		}
 		if (keep)
 			ms->findings[o++] = *f;
 	}
+	xfree(stands);
 	ms->n_findings = o;
 }
 
@@ -609,6 +774,8 @@ int match_stream_finish(struct match_stream *ms)
 		settle_line_pending(ms, true);
 	if (!ms->err)
 		drop_findings(ms);
+	if (!ms->err)
+		ms->err = add_path_findings(ms);
 	return ms->err;
 }
 
@@ -617,6 +784,11 @@ void match_stream_release(struct match_stream *ms)
 	if (ms->hs) {
 		hs_close_stream(ms->hs, NULL, NULL, NULL);
 		ms->hs = NULL;
+	}
+	if (ms->blob_md) {
+		mbedtls_md_free(ms->blob_md);
+		xfree(ms->blob_md);
+		ms->blob_md = NULL;
 	}
 	buf_release(&ms->ring);
 	xfree(ms->findings);

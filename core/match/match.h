@@ -33,6 +33,15 @@ enum finding_status {
 	FINDING_SUPPRESSED,	/* a sluice:ignore comment on its line */
 };
 
+/* Why a finding is believed (derived from its rule, see
+ * finding_evidence_of()). */
+enum finding_evidence {
+	EVIDENCE_CONTEXT,	/* warn tier: keyword or assignment context */
+	EVIDENCE_PREFIX,	/* block tier, fixed prefix and shape only */
+	EVIDENCE_STRUCTURE,	/* decoded: JWT, DER, macaroon, key id */
+	EVIDENCE_CHECKSUM,	/* an embedded checksum verified */
+};
+
 struct finding {
 	uint32_t rule;				/* index into the ruleset */
 	uint32_t line;				/* 1-based line of the secret */
@@ -42,6 +51,7 @@ struct finding {
 	uint8_t fingerprint[FINDING_FP_BYTES];	/* HMAC-SHA-256, truncated */
 	char redacted[FINDING_REDACTED_MAX];	/* printable, NUL-terminated */
 	enum finding_status status;		/* open or suppressed */
+	enum finding_evidence evidence;		/* from the rule */
 	bool line_pending;			/* internal: the rest of its line
 						 * (an ignore marker may follow)
 						 * has not arrived yet */
@@ -73,11 +83,29 @@ struct match_stream {
 	int32_t *last_of_rule;		/* per rule: index of its last finding */
 	size_t n_line_pending;		/* findings waiting for their line end */
 	int err;			/* first internal error, sticky */
+	/* The object as a file (match_stream_set_object()); path rules. */
+	const char *path;		/* borrowed; NULL: unknown */
+	const char *blob_hex;		/* borrowed; NULL: computed if needed */
+	uint8_t head[RULE_PATH_HEAD_BYTES];	/* first bytes of the object */
+	size_t head_len;
+	void *blob_md;			/* SHA-1 of "blob <size>\0" + data, only
+					 * while a path rule wants the blob id */
 };
 
 /* Starts a stream.  0, ERR_HYPERSCAN, ERR_NOMEM. */
 int match_stream_init(struct match_stream *ms, const struct ruleset *rs,
 		      struct match_scratch *sc);
+/* Names the object, before its first byte: path ('/'-separated, as in
+ * git) and its git blob id in hex when known (else, if a path rule needs
+ * it, the stream computes it from size and data; size UINT64_MAX when
+ * unknown gives a SHA-1 of the data alone).  Both are borrowed until
+ * match_stream_release().  With a path, rules with `paths:` and a pattern
+ * apply only to matching paths, and path rules (no pattern) report a
+ * non-empty matching file at finish, binary or not.  Without one (a pack
+ * blob whose path is known only later), patterns apply everywhere and
+ * path rules wait for match_path_finding(). */
+int match_stream_set_object(struct match_stream *ms, const char *path, const char *blob_hex,
+			    uint64_t size);
 /* Scans the next bytes.  0 or the stream's sticky error. */
 int match_stream_feed(struct match_stream *ms, const uint8_t *p, size_t n);
 /* End of the object: end-anchored matches, `requires` pairs, a warn-tier
@@ -86,6 +114,24 @@ int match_stream_feed(struct match_stream *ms, const uint8_t *p, size_t n);
  * match_stream_release(). */
 int match_stream_finish(struct match_stream *ms);
 void match_stream_release(struct match_stream *ms);
+
+/* Path rule `rule` on a file at path whose first bytes are head[0, n)
+ * (n <= RULE_PATH_HEAD_BYTES, at least 1): true when a glob matches and
+ * the rule's content checks pass. */
+bool match_path_rule_applies(const struct ruleset *rs, uint32_t rule, const char *path,
+			     const uint8_t *head, size_t n);
+/* The finding of path rule `rule` for the blob whose id (hex) is
+ * blob_hex: line 1, the blob id as its fingerprinted and redacted
+ * secret (the content is never read). */
+void match_path_finding(const struct ruleset *rs, uint32_t rule, const char *blob_hex,
+			struct finding *out);
+
+/* Evidence a rule's findings carry: context (warn tier), checksum (a
+ * checksum validator), structure (another validator), prefix (block tier
+ * without validator). */
+enum finding_evidence finding_evidence_of(const struct secret_rule *r);
+/* "context", "prefix", "structure" or "checksum". */
+const char *finding_evidence_name(enum finding_evidence e);
 
 /* Fingerprint of (rule id, secret) under the ruleset's key: HMAC-SHA-256
  * over id || 0x00 || secret, first 16 bytes. */

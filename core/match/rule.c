@@ -1,22 +1,37 @@
 /*
  * rule.c - names and parsing of rule enums; releasing a rule.
  */
-#include <stdio.h>
-
 #include "core/base/api.h"
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/match/rule-t.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
 
 static const char *const tier_names[] = { "block", "warn" };
 static const char *const sev_names[] = { "critical", "high", "medium", "low", "info" };
 static const struct { const char *name; unsigned bit; } validators[] = {
 	{ "crc32-base62", RULE_VALID_CRC32_BASE62 },
 	{ "jwt", RULE_VALID_JWT },
+	{ "azure-identifiable", RULE_VALID_AZURE_ID },
+	{ "azure-cask", RULE_VALID_AZURE_CASK },
+	{ "crc32-hex", RULE_VALID_CRC32_HEX },
+	{ "grafana-sa", RULE_VALID_GRAFANA_SA },
+	{ "pypi-macaroon", RULE_VALID_PYPI },
+	{ "aws-key-id", RULE_VALID_AWS_KEY_ID },
+	{ "der-pkcs1", RULE_VALID_DER_PKCS1 },
+	{ "der-pkcs8", RULE_VALID_DER_PKCS8 },
+	{ "der-ec", RULE_VALID_DER_EC },
+	{ "gitlab-token", RULE_VALID_GITLAB },
+	{ "pkcs12", RULE_VALID_PKCS12 },
+	{ "keystore", RULE_VALID_KEYSTORE },
+	{ "kdbx", RULE_VALID_KDBX },
+	{ "pem-private-key", RULE_VALID_PEM_PRIVATE },
 };
 
 /* Indexed by enum rule_candidate. */
-static const char *const candidate_names[] = { "none" };
+static const char *const candidate_names[] = { "none", "tokens" };
 
 const char *rule_tier_name(enum rule_tier t)
 {
@@ -104,6 +119,27 @@ const char *rule_candidate_name(enum rule_candidate c)
 	return (unsigned)c < ARRAY_SIZE(candidate_names) ? candidate_names[c] : "?";
 }
 
+bool rule_path_matches(const struct secret_rule *r, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t i;
+
+	base = base ? base + 1 : path;
+	for (i = 0; i < r->n_paths; i++) {
+		const char *g = r->paths[i], *t;
+
+		if (!strchr(g, '/')) {
+			if (fnmatch(g, base, FNM_CASEFOLD) == 0)
+				return true;
+			continue;
+		}
+		for (t = path; t; t = strchr(t, '/'), t = t ? t + 1 : NULL)
+			if (fnmatch(g, t, FNM_PATHNAME | FNM_PERIOD | FNM_CASEFOLD) == 0)
+				return true;
+	}
+	return false;
+}
+
 static void free_strv(char **v, size_t n)
 {
 	size_t i;
@@ -120,6 +156,7 @@ static void free_examples(struct rule_example *e, size_t n)
 	for (i = 0; i < n; i++) {
 		xfree(e[i].text);
 		xfree(e[i].secret);
+		xfree(e[i].path);
 	}
 	xfree(e);
 }

@@ -108,6 +108,11 @@ int ruleset_check_rule(const struct secret_rule *r, unsigned max_window,
 	pcre2_code *code;
 	int err;
 
+	if (rule_is_path_only(r)) {
+		if (width_out)
+			*width_out = 0;	/* decided by name and first bytes */
+		return 0;
+	}
 	err = expression_flags(r, &flags, &width, msg);
 	if (err)
 		return err;
@@ -187,7 +192,7 @@ int ruleset_build(struct secret_rule *rules, size_t n, const void *db, size_t db
 	unsigned *flags = NULL, *ids = NULL;
 	hs_compile_error_t *cerr = NULL;
 	unsigned window = 0;
-	size_t i;
+	size_t i, m = 0;
 	int err = 0;
 
 	*out = NULL;
@@ -209,7 +214,12 @@ int ruleset_build(struct secret_rule *rules, size_t n, const void *db, size_t db
 		struct secret_rule *r = &rules[i];
 		struct compiled_rule *c = &rs->comp[i];
 
-		err = expression_flags(r, &flags[i], &c->width, msg);
+		c->requires = -1;
+		/* A path rule (paths, no pattern) is decided from the file's
+		 * name and first bytes (match.h), never by Hyperscan. */
+		if (!r->pattern)
+			continue;
+		err = expression_flags(r, &flags[m], &c->width, msg);
 		if (err)
 			goto fail;
 		if (c->width == UINT_MAX || c->width > LIMIT_WINDOW_BYTES_MAX) {
@@ -224,10 +234,9 @@ int ruleset_build(struct secret_rule *rules, size_t n, const void *db, size_t db
 			goto fail;
 		}
 		c->prefix_len = r->secret_group ? 0 : literal_prefix_len(r->pattern);
-		c->requires = -1;
 		window = MAX(window, c->width + r->keyword_window);
-		exprs[i] = r->pattern;
-		ids[i] = (unsigned)i;
+		exprs[m] = r->pattern;
+		ids[m++] = (unsigned)i;
 	}
 	for (i = 0; i < n; i++) {
 		if (!rules[i].requires)
@@ -243,7 +252,7 @@ int ruleset_build(struct secret_rule *rules, size_t n, const void *db, size_t db
 	}
 	rs->window = MIN(window + RULESET_CONTEXT_BYTES, LIMIT_WINDOW_BYTES_MAX);
 
-	if (n == 0) {
+	if (m == 0) {
 		/* Hyperscan refuses an empty database; a ruleset with no rules
 		 * scans nothing and that is valid (e.g. IaC-only deployments). */
 	} else if (db) {
@@ -255,11 +264,12 @@ int ruleset_build(struct secret_rule *rules, size_t n, const void *db, size_t db
 			err = ERR_UNSUPPORTED;
 			goto fail;
 		}
-	} else if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_STREAM, NULL,
+	} else if (hs_compile_multi(exprs, flags, ids, (unsigned)m, HS_MODE_STREAM, NULL,
 				    &rs->db, &cerr) != HS_SUCCESS) {
 		if (msg)
 			buf_printf(msg, "%s: %s",
-				   cerr && cerr->expression >= 0 ? rules[cerr->expression].id : "ruleset",
+				   cerr && cerr->expression >= 0 ? rules[ids[cerr->expression]].id
+								 : "ruleset",
 				   cerr && cerr->message ? cerr->message : "Hyperscan compile failed");
 		hs_free_compile_error(cerr);
 		err = ERR_RULE;

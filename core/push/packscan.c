@@ -7,6 +7,7 @@
 #include "core/base/limits.h"
 #include "core/base/membudget.h"
 #include "core/iac/iac.h"
+#include "core/match/validate.h"
 #include "core/pack/attrib.h"
 #include "core/push/packscan.h"
 
@@ -33,6 +34,16 @@ struct iac_candidate {
 	size_t n;
 };
 
+/* A non-empty blob whose first bytes pass the content checks of some path
+ * rules (bit i: path_rules[i]); its path is known only at resolve. */
+struct path_cand {
+	struct pack_oid oid;
+	uint64_t rules;
+};
+
+/* Path rules beyond this many are not evaluated on packs. */
+#define PACKSCAN_PATH_RULES_MAX 64
+
 struct packscan {
 	struct packscan_params p;
 	struct pack_parser *parser;
@@ -47,7 +58,33 @@ struct packscan {
 	struct iac_candidate *iac;
 	size_t n_iac, cap_iac;
 	struct packscan_stats stats;
+	uint32_t path_rules[PACKSCAN_PATH_RULES_MAX];	/* rule indexes */
+	size_t n_path_rules;
+	struct path_cand *path_cands;
+	size_t n_path_cands, cap_path_cands;
 };
+
+/* Remembers the blob ending now when a path rule may report it. */
+static int keep_path_cand(struct packscan *ps, const struct pack_object_info *info)
+{
+	uint64_t rules = 0;
+	size_t i;
+
+	for (i = 0; i < ps->n_path_rules; i++) {
+		const struct secret_rule *r = ruleset_rule(ps->p.rs, ps->path_rules[i]);
+
+		if (validate_secret(r->validators, (const char *)ps->ms.head, ps->ms.head_len))
+			rules |= 1ull << i;
+	}
+	if (!rules)
+		return 0;
+	if (array_reserve(&ps->path_cands, &ps->cap_path_cands, ps->n_path_cands,
+			  sizeof(*ps->path_cands), 64) != 0)
+		return ERR_NOMEM;
+	ps->path_cands[ps->n_path_cands].oid = info->oid;
+	ps->path_cands[ps->n_path_cands++].rules = rules;
+	return 0;
+}
 
 /* Bytes of a blob looked at before deciding whether to keep it whole. */
 #define IAC_SNIFF_BYTES 16384u
@@ -202,6 +239,8 @@ static int on_end(void *ctx, const struct pack_object_info *info)
 			ps->n_iac++;
 		}
 	}
+	if (!err && ps->n_path_rules && info->size > 0)
+		err = keep_path_cand(ps, info);
 	buf_reset(&ps->iac_buf);
 	match_stream_release(&ps->ms);
 	return err;
@@ -211,12 +250,16 @@ int packscan_new(const struct packscan_params *p, struct packscan **out)
 {
 	struct packscan *ps = xcalloc(1, sizeof(*ps));
 	struct pack_params pp;
+	size_t i;
 	int err;
 
 	*out = NULL;
 	if (!ps)
 		return ERR_NOMEM;
 	ps->p = *p;
+	for (i = 0; i < ruleset_count(p->rs) && ps->n_path_rules < PACKSCAN_PATH_RULES_MAX; i++)
+		if (rule_is_path_only(ruleset_rule(p->rs, i)))
+			ps->path_rules[ps->n_path_rules++] = (uint32_t)i;
 	buf_init(&ps->iac_buf, LIMIT_IAC_FILE_BYTES_DEFAULT);
 	memset(&pp, 0, sizeof(pp));
 	pp.hash_algo = p->algo;
@@ -254,6 +297,7 @@ void packscan_free(struct packscan *ps)
 		xfree(ps->pending[i].path);
 	}
 	xfree(ps->pending);
+	xfree(ps->path_cands);
 	for (i = 0; i < ps->n_iac; i++) {
 		xfree(ps->iac[i].data);
 		xfree(ps->iac[i].path);
@@ -278,10 +322,98 @@ struct dec_result packscan_finish(struct packscan *ps)
 	return pack_parser_finish(ps->parser);
 }
 
+/* iac_set_scan callback: a candidate's findings, copied. */
+static int iac_keep_findings(void *arg, const char *path, void *user, const struct iac_finding *f, size_t n)
+{
+	struct packscan *ps = arg;
+	struct iac_candidate *c = user;
+
+	UNUSED(path);
+	ps->stats.iac_files++;
+	if (!n)
+		return 0;
+	if (!(c->findings = xmalloc(n * sizeof(*f))))
+		return ERR_NOMEM;
+	memcpy(c->findings, f, n * sizeof(*f));
+	c->n = n;
+	return 0;
+}
+
+/* Rules with `paths:` and a pattern report only files so named: now that
+ * the blob's path is known, drop the others. */
+static void filter_by_path(struct packscan *ps, struct pending_blob *pb, const char *path)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < pb->n; i++) {
+		const struct secret_rule *r = ruleset_rule(ps->p.rs, pb->findings[i].rule);
+
+		if (!r->n_paths || rule_path_matches(r, path))
+			pb->findings[o++] = pb->findings[i];
+	}
+	pb->n = o;
+}
+
+/* Path rule findings for the kept candidates whose path matches.  A blob
+ * that already has an open block finding is refused for it: one file, one
+ * reason. */
+static int add_path_findings(struct packscan *ps, size_t len)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < ps->n_path_cands; i++) {
+		const struct path_cand *c = &ps->path_cands[i];
+		struct pending_blob *pb = NULL;
+		const char *path = NULL;
+		struct pack_oid commit;
+		char hex[2 * PACK_OID_MAX + 1];
+		bool blocked = false;
+
+		if (!pack_attrib_lookup(ps->attrib, &c->oid, &path, &commit))
+			continue;	/* no path: not a file of any commit */
+		for (j = 0; j < ps->n_pending && !pb; j++)
+			if (memcmp(&ps->pending[j].oid, &c->oid, sizeof(c->oid)) == 0)
+				pb = &ps->pending[j];
+		for (k = 0; pb && k < pb->n; k++)
+			if (pb->findings[k].status == FINDING_OPEN &&
+			    ruleset_rule(ps->p.rs, pb->findings[k].rule)->tier == RULE_TIER_BLOCK)
+				blocked = true;
+		pack_oid_hex(&c->oid, len, hex);
+		for (j = 0; !blocked && j < ps->n_path_rules; j++) {
+			uint32_t rule = ps->path_rules[j];
+			struct finding *nf;
+
+			if (!(c->rules & (1ull << j)) ||
+			    !rule_path_matches(ruleset_rule(ps->p.rs, rule), path))
+				continue;
+			if (!pb) {
+				if (array_reserve(&ps->pending, &ps->cap_pending, ps->n_pending,
+						  sizeof(*ps->pending), 16) != 0)
+					return ERR_NOMEM;
+				pb = &ps->pending[ps->n_pending++];
+				memset(pb, 0, sizeof(*pb));
+				pb->oid = c->oid;
+				memcpy(pb->blob, hex, sizeof(pb->blob));
+				pack_oid_hex(&commit, len, pb->commit);
+				pb->path = xstrdup(path);
+				if (!pb->path)
+					return ERR_NOMEM;
+			}
+			nf = xrealloc(pb->findings, (pb->n + 1) * sizeof(*nf));
+			if (!nf)
+				return ERR_NOMEM;
+			pb->findings = nf;
+			match_path_finding(ps->p.rs, rule, hex, &pb->findings[pb->n++]);
+		}
+	}
+	return 0;
+}
+
 int packscan_resolve(struct packscan *ps)
 {
+	struct iac_set *set;
 	size_t len = pack_oid_len(ps->p.algo), i;
-	int err = pack_attrib_resolve(ps->attrib);
+	int err = pack_attrib_resolve(ps->attrib), e;
 
 	for (i = 0; i < ps->n_pending; i++) {
 		struct pending_blob *pb = &ps->pending[i];
@@ -295,6 +427,7 @@ int packscan_resolve(struct packscan *ps)
 		if (!err && pack_attrib_lookup(ps->attrib, &pb->oid, &path, &commit)) {
 			pack_oid_hex(&commit, len, pb->commit);
 			buf_append_str(&b, path);
+			filter_by_path(ps, pb, path);
 		} else {
 			buf_printf(&b, "blob:%s", pb->blob);
 		}
@@ -305,34 +438,42 @@ int packscan_resolve(struct packscan *ps)
 		xfree(pb->path);
 		pb->path = (char *)b.data;
 	}
-	/* IaC candidates: now that paths are known, detect and evaluate. */
-	for (i = 0; i < ps->n_iac; i++) {
+	if (!err)
+		err = add_path_findings(ps, len);
+	/* IaC candidates: now that paths are known, detect, and evaluate them
+	 * together so that each file sees its directory (variables, partner
+	 * resources, module inputs; iac.h "scan sets"). */
+	set = NULL;
+	if (!err && ps->n_iac && (e = iac_set_new(&set)))
+		return e;
+	for (i = 0; set && i < ps->n_iac; i++) {
 		struct iac_candidate *c = &ps->iac[i];
 		const char *path = NULL;
 		struct pack_oid commit;
-		int e;
 
 		pack_oid_hex(&c->oid, len, c->blob);
-		if (err || !pack_attrib_lookup(ps->attrib, &c->oid, &path, &commit))
+		if (!pack_attrib_lookup(ps->attrib, &c->oid, &path, &commit))
 			continue;	/* no path: not a file of any commit */
 		pack_oid_hex(&commit, len, c->commit);
-		if (iac_detect(path, c->data, MIN(c->len, (size_t)65536)) == IAC_NONE)
+		if (iac_detect(path, c->data, MIN(c->len, (size_t)65536)) == IAC_NONE && !iac_set_wants(path))
 			continue;
 		c->path = xstrdup(path);
-		if (!c->path)
+		if (!c->path || (e = iac_set_add(set, path, c->data, c->len, c))) {
+			iac_set_free(set);
 			return ERR_NOMEM;
-		{
-			struct iac_scan_opts o;
-
-			/* Bounded time per file: a hostile file costs at most
-			 * this much, then it is UNKNOWN with a limit reason. */
-			iac_scan_opts_default(&o);
-			o.time_ms_per_mib = LIMIT_IAC_TIME_MS_PER_MIB;
-			e = iac_scan_ex(ps->p.iac, &o, path, c->data, c->len, &c->findings, &c->n);
 		}
+	}
+	if (set) {
+		struct iac_scan_opts o;
+
+		/* Bounded time per file: a hostile file costs at most this
+		 * much, then it is UNKNOWN with a limit reason. */
+		iac_scan_opts_default(&o);
+		o.time_ms_per_mib = LIMIT_IAC_TIME_MS_PER_MIB;
+		e = iac_set_scan(ps->p.iac, &o, set, iac_keep_findings, ps);
+		iac_set_free(set);
 		if (e)
 			return e;
-		ps->stats.iac_files++;
 	}
 	return err;
 }

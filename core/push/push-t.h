@@ -38,6 +38,8 @@ struct push_finding {
 	uint32_t line, column;
 	char value[160];			/* redacted secret / IaC "found" */
 	char fingerprint[17];			/* 16 hex; "" for IaC */
+	char evidence[12];			/* checksum, structure, prefix,
+						 * context; "" for IaC */
 	char remediation[256];			/* one line */
 	enum push_finding_status status;
 	enum verdict_action action;		/* what policy made of it */

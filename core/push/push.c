@@ -329,6 +329,8 @@ static int collect_findings(struct push_session *ps)
 			pf->column = f->column;
 			snprintf(pf->value, sizeof(pf->value), "%s", f->redacted);
 			match_fingerprint_hex(f->fingerprint, pf->fingerprint);
+			snprintf(pf->evidence, sizeof(pf->evidence), "%s",
+				 finding_evidence_name(f->evidence));
 			nl = strchr(r->remediation, '\n');
 			snprintf(pf->remediation, sizeof(pf->remediation), "%.*s",
 				 nl ? (int)(nl - r->remediation) : (int)strlen(r->remediation),

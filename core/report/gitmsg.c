@@ -61,7 +61,8 @@ static int finding_block(struct buf *out, size_t idx, const struct push_finding 
 	if (!err)
 		err = line(out, "    commit %s  %s:%u", commit, f->path, f->line);
 	if (!err && f->kind == PF_SECRET)
-		err = line(out, "    value %s  fingerprint %s", f->value, f->fingerprint);
+		err = line(out, "    value %s  fingerprint %s  evidence %s", f->value,
+			   f->fingerprint, f->evidence[0] ? f->evidence : "?");
 	else if (!err)
 		err = line(out, "    found %s", f->value);
 	if (!err && f->remediation[0])

@@ -406,6 +406,9 @@ static int write_sarif(const struct report *r, struct buf *b)
 			err = buf_printf(b, "\"partialFingerprints\":{\"sluice/v1\":\"%s\"},", fp);
 		err = err ? err : buf_printf(b, "\"properties\":{\"tier\":\"%s\",\"severity\":\"%s\"",
 					     m.tier, m.severity);
+		if (!err && e->kind == REPORT_SECRET)
+			err = buf_printf(b, ",\"evidence\":\"%s\"",
+					 finding_evidence_name(e->f.evidence));
 		if (!err && e->commit[0])
 			err = buf_printf(b, ",\"commit\":\"%s\"", e->commit);
 		if (!err && e->blob[0])
@@ -471,7 +474,8 @@ static int write_json(const struct report *r, struct buf *b)
 		if (e->kind == REPORT_SECRET) {
 			match_fingerprint_hex(e->f.fingerprint, fp);
 			err = err ? err : jstr(b, e->f.redacted);
-			err = err ? err : buf_printf(b, ",\"fingerprint\":\"%s\"", fp);
+			err = err ? err : buf_printf(b, ",\"fingerprint\":\"%s\",\"evidence\":\"%s\"",
+						     fp, finding_evidence_name(e->f.evidence));
 		} else {
 			err = err ? err : jstr(b, e->iac.found);
 			err = err ? err : buf_append_str(b, ",\"resource\":");
@@ -524,8 +528,9 @@ static int write_text(const struct report *r, struct buf *b, bool colour)
 					     e->f.status == FINDING_SUPPRESSED ? "  [suppressed]" : "");
 		if (e->kind == REPORT_SECRET) {
 			match_fingerprint_hex(e->f.fingerprint, fp);
-			err = err ? err : buf_printf(b, "         %svalue %s  fingerprint %s%s%s\n", dim,
-						     e->f.redacted, fp, commit, off);
+			err = err ? err : buf_printf(b, "         %svalue %s  fingerprint %s  evidence %s%s%s\n",
+						     dim, e->f.redacted, fp,
+						     finding_evidence_name(e->f.evidence), commit, off);
 		} else {
 			err = err ? err : buf_printf(b, "         %s%s%s%s%s%s\n", dim,
 						     e->iac.unknown ? "unknown: " : "found ", e->iac.found,

@@ -5,6 +5,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/base/limits.h"
+#include "core/iac/helm.h"
 #include "core/iac/iac.h"
 #include "core/pack/pack.h"
 #include "core/push/packscan.h"
@@ -95,6 +96,8 @@ int scan_buffer(struct scanner *s, const char *path, const uint8_t *p, size_t n)
 	int err = match_stream_init(&ms, s->rs, s->sc);
 
 	if (!err)
+		err = match_stream_set_object(&ms, path, NULL, n);
+	if (!err)
 		err = match_stream_feed(&ms, p, n);
 	if (!err)
 		err = match_stream_finish(&ms);
@@ -122,6 +125,68 @@ static void scan_iac(struct scanner *s, const char *path, const uint8_t *p, size
 	xfree(f);
 }
 
+static int set_report(void *arg, const char *path, void *user, const struct iac_finding *f, size_t n)
+{
+	struct scanner *s = arg;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct iac_finding m = f[i];
+
+		/* user: the line map of a rendered Helm template (chart_keep),
+		 * which puts the finding at the template's line; else NULL */
+		helm_linemap_apply(user, &m);
+		if (report_add_iac(s->rep, path, NULL, NULL, &m))
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Evaluates the IaC files kept so far, each with its directory. */
+static void iac_flush(struct scanner *s)
+{
+	size_t i;
+
+	if (s->iac_set && iac_set_scan(s->opts.iac, NULL, s->iac_set, set_report, s) != 0)
+		report_error(s->rep, ".", "IaC evaluation failed: out of memory");
+	iac_set_free(s->iac_set);
+	s->iac_set = NULL;
+	for (i = 0; i < s->n_iac_bufs; i++)
+		xfree(s->iac_bufs[i]);
+	xfree(s->iac_bufs);
+	s->iac_bufs = NULL;
+	s->n_iac_bufs = 0;
+	s->iac_kept = 0;
+}
+
+/* Keeps a whole IaC (or tfvars, kustomization) file for the directory's
+ * evaluation; the data moves out of whole.  Past LIMIT_IAC_KEPT_BYTES the
+ * files so far are evaluated first (context across that cut is lost). */
+static void iac_keep(struct scanner *s, const char *display, struct buf *whole)
+{
+	uint8_t **nv;
+	uint8_t *data = whole->data;
+	size_t len = whole->len;
+
+	if (s->iac_kept + len > LIMIT_IAC_KEPT_BYTES)
+		iac_flush(s);
+	if ((!s->iac_set && iac_set_new(&s->iac_set)) ||
+	    !(nv = xrealloc(s->iac_bufs, (s->n_iac_bufs + 1) * sizeof(*nv)))) {
+		scan_iac(s, display, data ? data : (const uint8_t *)"", len, NULL, NULL);
+		return;
+	}
+	s->iac_bufs = nv;
+	if (!data) {
+		scan_iac(s, display, (const uint8_t *)"", 0, NULL, NULL);
+		return;
+	}
+	buf_init(whole, LIMIT_IAC_FILE_BYTES_DEFAULT);	/* data is ours now */
+	s->iac_bufs[s->n_iac_bufs++] = data;
+	s->iac_kept += len;
+	if (iac_set_add(s->iac_set, display, data, len, NULL))
+		report_error(s->rep, display, "IaC evaluation failed: out of memory");
+}
+
 static int scan_fd(struct scanner *s, int fd, const char *display)
 {
 	struct match_stream ms;
@@ -129,8 +194,14 @@ static int scan_fd(struct scanner *s, int fd, const char *display)
 	bool iac = false, first = true;
 	ssize_t r;
 	uint64_t total = 0;
+	struct stat st;
 	int err = match_stream_init(&ms, s->rs, s->sc);
 
+	/* the size makes the blob id of a file a path rule reports */
+	if (!err)
+		err = match_stream_set_object(&ms, display, NULL,
+					      fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+					      ? (uint64_t)st.st_size : UINT64_MAX);
 	buf_init(&whole, LIMIT_IAC_FILE_BYTES_DEFAULT);
 	while (!err && (r = read(fd, s->chunk, SOURCE_READ_CHUNK)) != 0) {
 		if (r < 0) {
@@ -140,7 +211,8 @@ static int scan_fd(struct scanner *s, int fd, const char *display)
 			break;
 		}
 		if (first && s->opts.iac)
-			iac = iac_detect(display, s->chunk, (size_t)r) != IAC_NONE;
+			iac = iac_detect(display, s->chunk, (size_t)r) != IAC_NONE ||
+			      (s->iac_walk && iac_set_wants(display));
 		first = false;
 		/* An IaC file above the cap is still evaluated: iac_scan gives
 		 * it one UNKNOWN "limit" finding, never a silent pass. */
@@ -151,7 +223,9 @@ static int scan_fd(struct scanner *s, int fd, const char *display)
 		total += (uint64_t)r;
 		err = match_stream_feed(&ms, s->chunk, (size_t)r);
 	}
-	if (!err && iac)
+	if (!err && iac && s->iac_walk)
+		iac_keep(s, display, &whole);
+	else if (!err && iac)
 		scan_iac(s, display, whole.data ? whole.data : (const uint8_t *)"", whole.len, NULL, NULL);
 	buf_release(&whole);
 	if (!err)
@@ -400,12 +474,195 @@ static int scan_file_at(struct scanner *s, int dirfd, const char *name, const ch
 	return err;
 }
 
+/* --- Helm charts ------------------------------------------------------ */
+
+/* A chart: Chart.yaml beside a templates/ directory (core/iac/helm.h). */
+static bool is_chart_dir(int dirfd)
+{
+	struct stat st;
+
+	return fstatat(dirfd, "Chart.yaml", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	       fstatat(dirfd, "templates", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+struct chart_files {
+	struct helm_file *f;
+	size_t n, cap, bytes;
+};
+
+/* Reads dirfd/name as the chart file `path`; a missing or unreadable file
+ * is left out (helm_render says what a chart lacks), one too large is
+ * passed without data (helm_render reports the limit). */
+static void chart_read(struct chart_files *c, int dirfd, const char *name, const char *path)
+{
+	struct helm_file *hf;
+	struct buf b;
+	char chunk[16384];
+	ssize_t r = 0;
+	int fd;
+
+	if (c->n >= LIMIT_HELM_FILES + 2 || c->bytes >= LIMIT_IAC_KEPT_BYTES ||
+	    array_reserve(&c->f, &c->cap, c->n, sizeof(*c->f), 16))
+		return;
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return;
+	buf_init(&b, LIMIT_HELM_FILE_OUTPUT);
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0 && buf_append(&b, chunk, (size_t)r))
+			break;
+	close(fd);
+	hf = &c->f[c->n];
+	hf->path = xstrdup(path);
+	if (!hf->path) {
+		buf_release(&b);
+		return;
+	}
+	hf->data = r == 0 ? b.data : NULL;
+	hf->len = r == 0 ? b.len : LIMIT_HELM_FILE_OUTPUT + 1;
+	if (r != 0)
+		buf_release(&b);
+	c->bytes += b.len;
+	c->n++;
+}
+
+/* templates/ and its subdirectories (Helm reads them all). */
+static void chart_read_dir(struct chart_files *c, int parent, const char *name, const char *path,
+			   unsigned depth)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	struct dirent *de;
+	char sub[4096];
+	DIR *d;
+
+	if (fd < 0)
+		return;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			continue;
+		if (S_ISREG(st.st_mode))
+			chart_read(c, dirfd(d), de->d_name, sub);
+		else if (S_ISDIR(st.st_mode) && depth < 8)
+			chart_read_dir(c, dirfd(d), de->d_name, sub, depth + 1);
+	}
+	closedir(d);
+}
+
+/* Keeps one rendered manifest for the directory evaluation (iac_set), so
+ * the chart's manifests are evaluated with each other: its text and line
+ * map move into the kept buffers, and the map is the set's user pointer
+ * (set_report).  False when not kept: outside a walk, empty, or not
+ * detected as Kubernetes by the set (then it is evaluated alone, as
+ * Kubernetes, never dropped). */
+static bool chart_keep(struct scanner *s, const char *path, struct helm_rendered *r)
+{
+	struct helm_linemap *m;
+	uint8_t **nv, *data = r->text;
+
+	if (!s->iac_walk || !r->len ||
+	    iac_detect(path, r->text, r->len < 16384 ? r->len : 16384) != IAC_KUBERNETES)
+		return false;
+	if (s->iac_kept + r->len > LIMIT_IAC_KEPT_BYTES)
+		iac_flush(s);
+	if ((!s->iac_set && iac_set_new(&s->iac_set)) || !(m = helm_linemap_take(r)))
+		return false;
+	if (!(nv = xrealloc(s->iac_bufs, (s->n_iac_bufs + 2) * sizeof(*nv)))) {
+		xfree(m);
+		return false;
+	}
+	s->iac_bufs = nv;
+	s->iac_bufs[s->n_iac_bufs++] = (uint8_t *)m;
+	s->iac_bufs[s->n_iac_bufs++] = data;
+	r->text = NULL;
+	s->iac_kept += r->len;
+	if (iac_set_add(s->iac_set, path, data, r->len, m))
+		report_error(s->rep, path, "IaC evaluation failed: out of memory");
+	return true;
+}
+
+/* One rendered file: UNKNOWN when it could not be rendered, else kept for
+ * the directory or evaluated now. */
+static void chart_file(struct scanner *s, const char *path, struct helm_rendered *r)
+{
+	struct helm_finding *f = NULL;
+	struct iac_finding u;
+	size_t nf = 0, i;
+
+	if (r->status == HELM_UNKNOWN) {
+		helm_unknown_finding(r, &u);
+		report_add_iac(s->rep, path, NULL, NULL, &u);
+		return;
+	}
+	if (chart_keep(s, path, r))
+		return;
+	if (helm_scan_rendered(s->opts.iac, r, &f, &nf) != 0)
+		report_error(s->rep, path, "IaC evaluation failed: out of memory");
+	for (i = 0; i < nf; i++)
+		report_add_iac(s->rep, path, NULL, NULL, &f[i].f);
+	xfree(f);
+}
+
+/* Renders the chart in dirfd with its default values; its templates'
+ * Kubernetes findings are reported as "<rel>/templates/x.yaml" at the
+ * template line.  Its raw templates then get the secret scan only. */
+static void scan_chart(struct scanner *s, int dirfd, const struct buf *rel)
+{
+	struct chart_files c = { 0 };
+	struct helm_chart_files in;
+	struct helm_output o;
+	struct buf msg;
+	size_t i;
+	char path[4096];
+	const char *dir = rel->len ? (const char *)rel->data : "";
+	int err;
+
+	chart_read(&c, dirfd, "Chart.yaml", "Chart.yaml");
+	chart_read(&c, dirfd, "values.yaml", "values.yaml");
+	chart_read_dir(&c, dirfd, "templates", "templates", 0);
+	in.files = c.f;
+	in.n = c.n;
+	helm_output_init(&o);
+	buf_init(&msg, 512);
+	err = helm_render(&in, &o, &msg);
+	if (err == ERR_NOMEM || err == ERR_USAGE) {
+		report_error(s->rep, rel->len ? dir : ".", "Helm rendering failed: %s", err_str(err));
+	} else if (err) {	/* the chart as a whole: one UNKNOWN on Chart.yaml */
+		struct helm_rendered cr = { .path = "Chart.yaml", .status = HELM_UNKNOWN, .reason_line = 1 };
+		struct iac_finding u;
+
+		snprintf(cr.reason, sizeof(cr.reason), "%.*s", (int)MIN(msg.len, sizeof(cr.reason) - 1),
+			 msg.data ? (const char *)msg.data : "chart not readable");
+		helm_unknown_finding(&cr, &u);
+		snprintf(path, sizeof(path), "%s%sChart.yaml", dir, rel->len ? "/" : "");
+		report_add_iac(s->rep, path, NULL, NULL, &u);
+	}
+	for (i = 0; !err && i < o.n; i++) {
+		snprintf(path, sizeof(path), "%s%s%s", dir, rel->len ? "/" : "", o.files[i].path);
+		chart_file(s, path, &o.files[i]);
+	}
+	buf_release(&msg);
+	helm_output_release(&o);
+	for (i = 0; i < c.n; i++) {
+		xfree((void *)c.f[i].path);
+		xfree((void *)c.f[i].data);
+	}
+	xfree(c.f);
+}
+
 static int walk(struct scanner *s, int dirfd, struct buf *rel, unsigned depth)
 {
 	DIR *d;
 	struct dirent *de;
 	size_t base = rel->len;
 	int fd;
+	bool chart;
 
 	if (depth > LIMIT_DIR_DEPTH) {
 		s->rep->limit_hits++;
@@ -413,6 +670,9 @@ static int walk(struct scanner *s, int dirfd, struct buf *rel, unsigned depth)
 			     "directory deeper than %u levels not scanned", LIMIT_DIR_DEPTH);
 		return 0;
 	}
+	chart = s->opts.iac && is_chart_dir(dirfd);
+	if (chart)
+		scan_chart(s, dirfd, rel);
 	fd = dup(dirfd);
 	if (fd < 0)
 		return -errno;
@@ -447,7 +707,17 @@ static int walk(struct scanner *s, int dirfd, struct buf *rel, unsigned depth)
 				report_error(s->rep, (const char *)rel->data, "%s", strerror(errno));
 				continue;
 			}
-			walk(s, sub, rel, depth + 1);
+			if (chart && strcmp(de->d_name, "templates") == 0) {
+				/* rendered by scan_chart: the raw templates
+				 * are scanned for secrets, not as manifests */
+				const struct iac_checkset *iac = s->opts.iac;
+
+				s->opts.iac = NULL;
+				walk(s, sub, rel, depth + 1);
+				s->opts.iac = iac;
+			} else {
+				walk(s, sub, rel, depth + 1);
+			}
 			close(sub);
 		} else if (S_ISREG(st.st_mode)) {
 			char *display = xstrdup((const char *)rel->data);
@@ -501,7 +771,11 @@ int scan_path(struct scanner *s, const char *path)
 			return err;
 		}
 		buf_init(&rel, 65536);
+		/* IaC files are evaluated with their directory after the walk. */
+		s->iac_walk = s->opts.iac != NULL;
 		err = walk(s, fd, &rel, 0);
+		s->iac_walk = false;
+		iac_flush(s);
 		buf_release(&rel);
 		close(fd);
 		return err;

@@ -51,6 +51,13 @@ struct scanner {
 	struct scan_opts opts;
 	uint8_t *chunk;			/* read buffer, SOURCE_READ_CHUNK */
 	double last_progress;		/* monotonic seconds of last line */
+	/* IaC files of the directory being walked, evaluated together at
+	 * the end of the walk (iac_set: variables, partners, modules). */
+	struct iac_set *iac_set;
+	uint8_t **iac_bufs;		/* their contents, owned */
+	size_t n_iac_bufs;
+	size_t iac_kept;		/* bytes held */
+	bool iac_walk;			/* a directory walk keeps them */
 };
 
 int scanner_init(struct scanner *s, const struct ruleset *rs, struct report *rep,

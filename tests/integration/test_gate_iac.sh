@@ -57,4 +57,31 @@ git -C "$WORK/w" commit -q --amend -am "second account, suppressed with a reason
 git -C "$WORK/w" push origin main > "$WORK/supp.out" 2>&1 || fail "suppressed finding must not block: $(cat "$WORK/supp.out")"
 grep -q '"rule":"AZ-02".*"status":"suppressed"' "$DATA/audit.jsonl" || fail "suppression not audited"
 ok "suppressed finding does not block and is audited as suppressed"
+
+# The value comes from another file of the module: the push is evaluated a
+# directory at a time, so variables.tf decides and the finding points at the use.
+mkdir -p "$WORK/w/storage2"
+cat > "$WORK/w/storage2/variables.tf" <<'TF'
+variable "tls" {
+  default = "TLS1_0"
+}
+TF
+cat > "$WORK/w/storage2/main.tf" <<'TF'
+resource "azurerm_storage_account" "data" {
+  name                            = "acmedata"
+  account_tier                    = "Standard"
+  allow_nested_items_to_be_public = false
+  public_network_access_enabled   = false
+  min_tls_version                 = var.tls
+}
+TF
+git -C "$WORK/w" add -A
+git -C "$WORK/w" commit -qm "data storage, tls from a variable"
+set +e
+git -C "$WORK/w" push origin main > "$WORK/var.out" 2>&1
+rc=$?
+set -e
+[ "$rc" != 0 ] || fail "a TLS1_0 default in variables.tf must block: $(cat "$WORK/var.out")"
+grep -q "IaC AZ-02 in storage2/main.tf:6" "$WORK/var.out" || fail "variable from another file: $(cat "$WORK/var.out")"
+ok "a variable default in another file of the module decides (and the finding is at its use)"
 done_tests

@@ -13,7 +13,13 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 python3 "$src/tests/fixtures/iac/gen_infra_repo.py" "$work/infra" > "$work/gen.log" || fail "generator: $(cat "$work/gen.log")"
-"$bin" rules import --data "$work/data" "$src"/rules/packs/*.yaml > /dev/null || fail "import"
+# The generator plants and hardens against the iac-v1 checks; the stricter
+# iac-cis pack is proven by its own examples (test_iac_checks).
+packs=()
+for p in "$src"/rules/packs/*.yaml; do
+	case "$p" in */iac-cis.yaml) ;; *) packs+=("$p") ;; esac
+done
+"$bin" rules import --data "$work/data" "${packs[@]}" > /dev/null || fail "import"
 set +e
 "$bin" scan --data "$work/data" --no-git --no-progress --format sarif --output "$work/tree.sarif" "$work/infra"
 rc=$?

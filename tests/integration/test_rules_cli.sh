@@ -102,4 +102,11 @@ printf 'AKIAZ7QW2ERTY3UIOP4A\n' | "$bin" scan --data "$data" --format json - > "
 grep -q T-AKID "$work/new.json" && fail "a new scan uses generation 2"
 ok "a scan keeps its generation while a new pack is imported"
 
+# Every shipped pack, together: each example found with exactly its secret,
+# each negative silent, ids unique across packs; and the family floor.
+"$bin" rules test "$src"/rules/packs/*.yaml > "$work/shipped" 2>&1 || fail "shipped packs: $(tail -20 "$work/shipped")"
+n=$(awk '/ rules, / {print $1; exit}' "$work/shipped")
+[ "${n:-0}" -ge 450 ] || fail "shipped secret rules: ${n:-?}, want at least 450"
+ok "shipped packs pass rules test ($(head -1 "$work/shipped"))"
+
 echo "$pass passed, 0 failed"

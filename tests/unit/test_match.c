@@ -409,6 +409,188 @@ static void test_unknown_key_refused(void **state)
 	buf_release(&msg);
 }
 
+/* `line: match`: a PEM key is reported on its BEGIN line (line 3), not on
+ * the line of its secret group (the first base64 line), however the
+ * stream is cut; `line: secret` keeps the secret's line. */
+static const char pem_pack[] =
+	"pack: {id: pem, version: 1}\n"
+	"rules:\n"
+	"  - id: T-PEM\n"
+	"    name: RSA private key\n"
+	"    pattern: '-----BEGIN RSA PRIVATE KEY-----\\r?\\n[ \\t]{0,8}([A-Za-z0-9+/]{40,76})'\n"
+	"    secret_group: 1\n"
+	"    validators: [der-pkcs1]\n"
+	"    line: match\n"
+	"    tier: block\n"
+	"    severity: critical\n"
+	"    remediation: replace it\n"
+	"    examples: [{text: \"-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEAgsQmu+nkKyJskzqeTcqmx6MUPCfL8+d+MD2ol8CLyQJRYO/6\\n\", "
+	"secret: MIIEpAIBAAKCAQEAgsQmu+nkKyJskzqeTcqmx6MUPCfL8+d+MD2ol8CLyQJRYO/6}]\n"
+	"  - id: T-PEM-SECRET-LINE\n"
+	"    name: RSA private key, secret line\n"
+	"    pattern: '-----BEGIN RSA PRIVATE KEY-----\\r?\\n[ \\t]{0,8}([A-Za-z0-9+/]{40,76})'\n"
+	"    secret_group: 1\n"
+	"    tier: block\n"
+	"    severity: critical\n"
+	"    remediation: replace it\n"
+	"    examples: [{text: \"-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEAgsQmu+nkKyJskzqeTcqmx6MUPCfL8+d+MD2ol8CLyQJRYO/6\\n\", "
+	"secret: MIIEpAIBAAKCAQEAgsQmu+nkKyJskzqeTcqmx6MUPCfL8+d+MD2ol8CLyQJRYO/6}]\n";
+
+static void test_line_match_pem(void **state)
+{
+	static const char text[] =
+		"# deploy key\n"
+		"\n"
+		"  -----BEGIN RSA PRIVATE KEY-----\r\n"
+		"    MIIEpAIBAAKCAQEAgsQmu+nkKyJskzqeTcqmx6MUPCfL8+d+MD2ol8CLyQJRYO/6\r\n"
+		"    ARq1LChtvq5yvaMp/bdTLX84Kg3HNszb6aCw/Hi6/kyOLsbhlDdCachdsXMcDdH1\r\n"
+		"  -----END RSA PRIVATE KEY-----\r\n";
+	struct rulepack pack;
+	struct ruleset *rs = NULL;
+	struct secret_rule *rules;
+	struct match_scratch *sc;
+	struct found whole, cut;
+	struct buf msg;
+	size_t n, len = sizeof(text) - 1, s;
+
+	UNUSED(state);
+	buf_init(&msg, 1 << 16);
+	if (rulepack_load_mem(pem_pack, sizeof(pem_pack) - 1, "pem", &pack, &msg))
+		fail_msg("%.*s", (int)msg.len, msg.data);
+	rules = rulepack_take_rules(&pack, &n);
+	rulepack_release(&pack);
+	if (ruleset_build(rules, n, NULL, 0, &rs, &msg))
+		fail_msg("%.*s", (int)msg.len, msg.data);
+	ruleset_set_fingerprint_key(rs, (const uint8_t *)"k", 1);
+	buf_release(&msg);
+	assert_int_equal(match_scratch_new(rs, &sc), 0);
+	scan_cut(rs, sc, text, len, 0, 0, &whole);
+	assert_int_equal(whole.n, 2);
+	assert_string_equal(ruleset_rule(rs, whole.f[0].rule)->id, "T-PEM");
+	assert_int_equal(whole.f[0].line, 3);
+	assert_int_equal(whole.f[0].column, 3);
+	assert_int_equal(whole.f[0].evidence, EVIDENCE_STRUCTURE);
+	assert_string_equal(finding_evidence_name(whole.f[0].evidence), "structure");
+	assert_string_equal(ruleset_rule(rs, whole.f[1].rule)->id, "T-PEM-SECRET-LINE");
+	assert_int_equal(whole.f[1].line, 4);
+	assert_int_equal(whole.f[1].column, 5);
+	assert_int_equal(whole.f[1].evidence, EVIDENCE_PREFIX);
+	for (s = 0; s <= len; s++) {
+		scan_cut(rs, sc, text, len, 0, s, &cut);
+		assert_same(&whole, &cut, "split at", s);
+	}
+	scan_cut(rs, sc, text, len, 1, 0, &cut);
+	assert_same(&whole, &cut, "byte at a time", 1);
+	scan_cut(rs, sc, text, len, 5, 0, &cut);
+	assert_same(&whole, &cut, "pieces of", 5);
+	match_scratch_free(sc);
+	ruleset_free(rs);
+}
+
+/* Path rules: a PKCS#12 file is found by name and magic, binary as it
+ * is, with its git blob id as the secret, however the stream is cut; a
+ * rule with paths and a pattern applies to files so named only. */
+static const char path_pack[] =
+	"pack: {id: paths, version: 1}\n"
+	"rules:\n"
+	"  - id: T-P12\n"
+	"    name: PKCS#12 file\n"
+	"    paths: ['*.p12']\n"
+	"    validators: [pkcs12]\n"
+	"    tier: block\n"
+	"    severity: high\n"
+	"    remediation: replace it\n"
+	"    examples: [{path: x.p12, text: 'base64:MIIKMQIBAzCCCfcGCSqG'}]\n"
+	"  - id: T-ENV-GHP\n"
+	"    name: GitHub token in an env file\n"
+	"    paths: ['*.env']\n"
+	"    pattern: '\\bghp_[0-9A-Za-z]{36}\\b'\n"
+	"    validators: [crc32-base62]\n"
+	"    tier: block\n"
+	"    severity: high\n"
+	"    remediation: revoke it\n"
+	"    examples: [{path: prod.env, text: 'T=" GHP_VALID "', secret: " GHP_VALID "}]\n"
+	"    negative_examples: [{path: notes.txt, text: 'T=" GHP_VALID "'}]\n";
+
+static void scan_named(const struct ruleset *rs, struct match_scratch *sc, const char *path,
+		       const uint8_t *p, size_t len, size_t split, struct found *out)
+{
+	struct match_stream ms;
+
+	assert_int_equal(match_stream_init(&ms, rs, sc), 0);
+	assert_int_equal(match_stream_set_object(&ms, path, NULL, len), 0);
+	if (split)
+		assert_int_equal(match_stream_feed(&ms, p, split), 0);
+	if (len > split)
+		assert_int_equal(match_stream_feed(&ms, p + split, len - split), 0);
+	assert_int_equal(match_stream_finish(&ms), 0);
+	assert_true(ms.n_findings <= ARRAY_SIZE(out->f));
+	out->n = ms.n_findings;
+	if (ms.n_findings)
+		memcpy(out->f, ms.findings, ms.n_findings * sizeof(struct finding));
+	match_stream_release(&ms);
+}
+
+static void test_path_rules(void **state)
+{
+	/* DER SEQUENCE { INTEGER 3, ... } with NULs: a binary object */
+	static const uint8_t p12[] = {
+		0x30, 0x82, 0x0a, 0x31, 0x02, 0x01, 0x03, 0x30, 0x82, 0x09, 0xf7, 0x00, 0x0a, 0x00,
+		'g', 'h', 'p', '_', 0x00, 0x0a, 0x41, 0x42,
+	};
+	static const char env[] = "A=1\nT=" GHP_VALID "\n";
+	struct rulepack pack;
+	struct ruleset *rs = NULL;
+	struct secret_rule *rules;
+	struct match_scratch *sc;
+	struct found whole, cut;
+	struct buf msg;
+	size_t n, s;
+
+	UNUSED(state);
+	buf_init(&msg, 1 << 16);
+	if (rulepack_load_mem(path_pack, sizeof(path_pack) - 1, "paths", &pack, &msg))
+		fail_msg("%.*s", (int)msg.len, msg.data);
+	rules = rulepack_take_rules(&pack, &n);
+	rulepack_release(&pack);
+	if (ruleset_build(rules, n, NULL, 0, &rs, &msg))
+		fail_msg("%.*s", (int)msg.len, msg.data);
+	ruleset_set_fingerprint_key(rs, (const uint8_t *)"k", 1);
+	if (rulepack_check_examples(rs, &msg))
+		fail_msg("%.*s", (int)msg.len, msg.data);
+	buf_release(&msg);
+	assert_int_equal(match_scratch_new(rs, &sc), 0);
+
+	scan_named(rs, sc, "deploy/tls/client.p12", p12, sizeof(p12), 0, &whole);
+	assert_int_equal(whole.n, 1);
+	assert_string_equal(ruleset_rule(rs, whole.f[0].rule)->id, "T-P12");
+	assert_int_equal(whole.f[0].line, 1);
+	assert_int_equal(whole.f[0].evidence, EVIDENCE_STRUCTURE);
+	assert_int_equal(whole.f[0].secret_len, 40);	/* a SHA-1 blob id in hex */
+	for (s = 0; s <= sizeof(p12); s++) {
+		scan_named(rs, sc, "deploy/tls/client.p12", p12, sizeof(p12), s, &cut);
+		assert_same(&whole, &cut, "split at", s);
+	}
+	/* other name, empty file, no name: nothing */
+	scan_named(rs, sc, "deploy/tls/client.bin", p12, sizeof(p12), 0, &cut);
+	assert_int_equal(cut.n, 0);
+	scan_named(rs, sc, "deploy/tls/empty.p12", p12, 0, 0, &cut);
+	assert_int_equal(cut.n, 0);
+	scan_cut(rs, sc, (const char *)p12, sizeof(p12), 0, 0, &cut);
+	assert_int_equal(cut.n, 0);
+
+	/* paths + pattern: only in *.env; with no name known, everywhere */
+	scan_named(rs, sc, "config/prod.env", (const uint8_t *)env, strlen(env), 0, &cut);
+	assert_int_equal(cut.n, 1);
+	assert_int_equal(cut.f[0].line, 2);
+	scan_named(rs, sc, "config/prod.txt", (const uint8_t *)env, strlen(env), 0, &cut);
+	assert_int_equal(cut.n, 0);
+	scan_cut(rs, sc, env, strlen(env), 0, 0, &cut);
+	assert_int_equal(cut.n, 1);
+	match_scratch_free(sc);
+	ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +604,8 @@ int main(void)
 		cmocka_unit_test(test_input_at_the_end_of_a_mapping),
 		cmocka_unit_test(test_unbounded_rule_refused),
 		cmocka_unit_test(test_unknown_key_refused),
+		cmocka_unit_test(test_line_match_pem),
+		cmocka_unit_test(test_path_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
