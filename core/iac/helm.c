@@ -3489,9 +3489,9 @@ static struct hv *chart_object(struct arena *a, const struct hv *meta)
 		if (strlen(meta->keys[i]) >= sizeof(key) - 2)
 			continue;
 		if (!strcmp(meta->keys[i], "apiVersion"))
-			strcpy(key, "APIVersion");
+			snprintf(key, sizeof(key), "APIVersion");
 		else {
-			strcpy(key, meta->keys[i]);
+			snprintf(key, sizeof(key), "%s", meta->keys[i]);
 			if (key[0] >= 'a' && key[0] <= 'z')
 				key[0] = (char)(key[0] - 32);
 		}

@@ -3,6 +3,7 @@
  * 6541 lowercase tokens learned from 70180817 bytes of
  * Python and C identifiers and 41997974 bytes of /usr/share/doc prose.
  */
+#include "core/base/api.h"
 #include "core/match/candidate-vocab.h"
 
 const unsigned candidate_vocab_slots = 16384u;
