@@ -367,10 +367,19 @@ static int add_path_findings(struct packscan *ps, size_t len)
 		const char *path = NULL;
 		struct pack_oid commit;
 		char hex[2 * PACK_OID_MAX + 1];
+		uint64_t named = 0;
 		bool blocked = false;
 
 		if (!pack_attrib_lookup(ps->attrib, &c->oid, &path, &commit))
 			continue;	/* no path: not a file of any commit */
+		/* The names first: most kept blobs match no rule's name, and
+		 * only those that do are looked up among the pending blobs. */
+		for (j = 0; j < ps->n_path_rules; j++)
+			if ((c->rules & (1ull << j)) &&
+			    rule_path_matches(ruleset_rule(ps->p.rs, ps->path_rules[j]), path))
+				named |= 1ull << j;
+		if (!named)
+			continue;
 		for (j = 0; j < ps->n_pending && !pb; j++)
 			if (memcmp(&ps->pending[j].oid, &c->oid, sizeof(c->oid)) == 0)
 				pb = &ps->pending[j];
@@ -383,8 +392,7 @@ static int add_path_findings(struct packscan *ps, size_t len)
 			uint32_t rule = ps->path_rules[j];
 			struct finding *nf;
 
-			if (!(c->rules & (1ull << j)) ||
-			    !rule_path_matches(ruleset_rule(ps->p.rs, rule), path))
+			if (!(named & (1ull << j)))
 				continue;
 			if (!pb) {
 				if (array_reserve(&ps->pending, &ps->cap_pending, ps->n_pending,

@@ -155,8 +155,18 @@ static void iac_flush(struct scanner *s)
 		xfree(s->iac_bufs[i]);
 	xfree(s->iac_bufs);
 	s->iac_bufs = NULL;
-	s->n_iac_bufs = 0;
+	s->n_iac_bufs = s->cap_iac_bufs = 0;
 	s->iac_kept = 0;
+}
+
+/* Takes ownership of p until the next iac_flush(); ERR_NOMEM leaves it
+ * with the caller. */
+static int iac_own(struct scanner *s, void *p)
+{
+	if (array_reserve(&s->iac_bufs, &s->cap_iac_bufs, s->n_iac_bufs, sizeof(*s->iac_bufs), 16))
+		return ERR_NOMEM;
+	s->iac_bufs[s->n_iac_bufs++] = p;
+	return 0;
 }
 
 /* Keeps a whole IaC (or tfvars, kustomization) file for the directory's
@@ -164,24 +174,16 @@ static void iac_flush(struct scanner *s)
  * files so far are evaluated first (context across that cut is lost). */
 static void iac_keep(struct scanner *s, const char *display, struct buf *whole)
 {
-	uint8_t **nv;
 	uint8_t *data = whole->data;
 	size_t len = whole->len;
 
 	if (s->iac_kept + len > LIMIT_IAC_KEPT_BYTES)
 		iac_flush(s);
-	if ((!s->iac_set && iac_set_new(&s->iac_set)) ||
-	    !(nv = xrealloc(s->iac_bufs, (s->n_iac_bufs + 1) * sizeof(*nv)))) {
+	if (!data || (!s->iac_set && iac_set_new(&s->iac_set)) || iac_own(s, data)) {
 		scan_iac(s, display, data ? data : (const uint8_t *)"", len, NULL, NULL);
 		return;
 	}
-	s->iac_bufs = nv;
-	if (!data) {
-		scan_iac(s, display, (const uint8_t *)"", 0, NULL, NULL);
-		return;
-	}
 	buf_init(whole, LIMIT_IAC_FILE_BYTES_DEFAULT);	/* data is ours now */
-	s->iac_bufs[s->n_iac_bufs++] = data;
 	s->iac_kept += len;
 	if (iac_set_add(s->iac_set, display, data, len, NULL))
 		report_error(s->rep, display, "IaC evaluation failed: out of memory");
@@ -564,7 +566,7 @@ static void chart_read_dir(struct chart_files *c, int parent, const char *name, 
 static bool chart_keep(struct scanner *s, const char *path, struct helm_rendered *r)
 {
 	struct helm_linemap *m;
-	uint8_t **nv, *data = r->text;
+	uint8_t *data = r->text;
 
 	if (!s->iac_walk || !r->len ||
 	    iac_detect(path, r->text, r->len < 16384 ? r->len : 16384) != IAC_KUBERNETES)
@@ -573,13 +575,12 @@ static bool chart_keep(struct scanner *s, const char *path, struct helm_rendered
 		iac_flush(s);
 	if ((!s->iac_set && iac_set_new(&s->iac_set)) || !(m = helm_linemap_take(r)))
 		return false;
-	if (!(nv = xrealloc(s->iac_bufs, (s->n_iac_bufs + 2) * sizeof(*nv)))) {
+	if (iac_own(s, m)) {
 		xfree(m);
 		return false;
 	}
-	s->iac_bufs = nv;
-	s->iac_bufs[s->n_iac_bufs++] = (uint8_t *)m;
-	s->iac_bufs[s->n_iac_bufs++] = data;
+	if (iac_own(s, data))
+		return false;	/* m is freed with the set's buffers */
 	r->text = NULL;
 	s->iac_kept += r->len;
 	if (iac_set_add(s->iac_set, path, data, r->len, m))

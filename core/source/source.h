@@ -55,7 +55,7 @@ struct scanner {
 	 * the end of the walk (iac_set: variables, partners, modules). */
 	struct iac_set *iac_set;
 	uint8_t **iac_bufs;		/* their contents, owned */
-	size_t n_iac_bufs;
+	size_t n_iac_bufs, cap_iac_bufs;
 	size_t iac_kept;		/* bytes held */
 	bool iac_walk;			/* a directory walk keeps them */
 };

@@ -11,6 +11,7 @@
 #include "core/base/err.h"
 #include "core/iac/helm.h"
 #include "core/iac/iac.h"
+#include "tests/lib/slurp.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,26 +20,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <cmocka.h>
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *b = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (b = xmalloc((size_t)n + 1)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
-		b[n] = '\0';
-		*len = (size_t)n;
-	} else {
-		xfree(b);
-		b = NULL;
-	}
-	fclose(f);
-	return b;
-}
 
 static const char *src_dir(void)
 {
@@ -73,7 +54,7 @@ static void web_load(struct chart_in *c, const char *values)
 			c->f[i].len = strlen(values);
 			continue;
 		}
-		c->owned[i] = slurp(path, &c->f[i].len);
+		c->owned[i] = test_slurp(path, &c->f[i].len);
 		assert_non_null(c->owned[i]);
 		c->f[i].data = (const uint8_t *)c->owned[i];
 	}
@@ -541,7 +522,7 @@ static struct iac_checkset *load_checks(void)
 	char *t;
 
 	snprintf(path, sizeof(path), "%s/rules/packs/iac-v1.yaml", src_dir());
-	t = slurp(path, &lens[0]);
+	t = test_slurp(path, &lens[0]);
 	assert_non_null(t);
 	texts[0] = t;
 	assert_int_equal(iac_checkset_load(texts, lens, 1, &cs, NULL), 0);

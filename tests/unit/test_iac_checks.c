@@ -8,6 +8,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/iac/iac.h"
+#include "tests/lib/slurp.h"
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -31,26 +32,6 @@ static const char *const v1_ids[] = {
 };
 
 static char pack_dir[4096];
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *b = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (b = xmalloc((size_t)n + 1)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
-		b[n] = '\0';
-		*len = (size_t)n;
-	} else {
-		xfree(b);
-		b = NULL;
-	}
-	fclose(f);
-	return b;
-}
 
 /* Loads every IaC pack in rules/packs (iac-*.yaml, in name order), so
  * the examples of every shipped pack run here. */
@@ -89,7 +70,7 @@ static int setup(void **state)
 		}
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", pack_dir, names[i]);
-		owned[i] = slurp(path, &lens[i]);
+		owned[i] = test_slurp(path, &lens[i]);
 		texts[i] = owned[i];
 		if (!owned[i])
 			fprintf(stderr, "cannot read %s\n", path);
@@ -208,7 +189,7 @@ static int run_example(const struct iac_checkset *cs, size_t ci, const struct ia
 
 	if (ex->file) {
 		snprintf(path, sizeof(path), "%s/%s", pack_dir, ex->file);
-		text = slurp(path, &len);
+		text = test_slurp(path, &len);
 		if (!text) {
 			fprintf(stderr, "%s: cannot read %s\n", info->id, path);
 			return 1;
@@ -309,7 +290,7 @@ static void hardened_k8s_negatives_are_clean(void **state)
 
 		snprintf(path, sizeof(path), "%s/../../tests/fixtures/iac/checks/%s/negative.yaml", pack_dir,
 			 files[i]);
-		text = slurp(path, &len);
+		text = test_slurp(path, &len);
 		assert_non_null(text);
 		assert_int_equal(iac_scan(cs, path, (const uint8_t *)text, len, &f, &nf), 0);
 		/* Hardened against the v1 checks; stricter packs may still report. */

@@ -12,6 +12,7 @@
 #include "core/base/buf.h"
 #include "core/base/err.h"
 #include "core/iac/iac.h"
+#include "tests/lib/slurp.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,26 +35,6 @@ struct range {
 	uint32_t start, end;
 };
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *b = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (b = xmalloc((size_t)n + 1)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
-		b[n] = '\0';
-		*len = (size_t)n;
-	} else {
-		xfree(b);
-		b = NULL;
-	}
-	fclose(f);
-	return b;
-}
-
 static struct iac_checkset *load_pack(const char *src)
 {
 	char path[4096];
@@ -63,7 +44,7 @@ static struct iac_checkset *load_pack(const char *src)
 	char *text;
 
 	snprintf(path, sizeof(path), "%s/rules/packs/iac-v1.yaml", src);
-	text = slurp(path, &l[0]);
+	text = test_slurp(path, &l[0]);
 	assert_non_null(text);
 	t[0] = text;
 	assert_int_equal(iac_checkset_load(t, l, 1, &cs, NULL), 0);
@@ -129,7 +110,7 @@ static void generated_repo_scores(void **state)
 		char *text;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, paths[i]);
-		text = slurp(path, &len);
+		text = test_slurp(path, &len);
 		assert_non_null(text);
 		assert_int_equal(iac_scan(cs, paths[i], (const uint8_t *)text, len, &f, &nf), 0);
 		for (k = 0; k < nf; k++) {

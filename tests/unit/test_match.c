@@ -70,27 +70,31 @@ static const char test_pack[] =
 	"    examples: [{text: 'password = \"q7Vr2mXk9pLs\"', secret: q7Vr2mXk9pLs}]\n"
 	"    negative_examples: ['password = \"${DB_PASSWORD}\"', 'password = \"changeme123\"']\n";
 
-static struct ruleset *load_test_ruleset(void)
+/* A ruleset (fingerprint key "k") from pack text; fails the test when the
+ * pack does not load or compile. */
+static struct ruleset *ruleset_from_pack(const char *text, size_t len, const char *name)
 {
 	struct rulepack pack;
 	struct ruleset *rs = NULL;
 	struct secret_rule *rules;
 	struct buf msg;
 	size_t n;
-	int err;
 
 	buf_init(&msg, 1 << 16);
-	err = rulepack_load_mem(test_pack, sizeof(test_pack) - 1, "test", &pack, &msg);
-	if (err)
+	if (rulepack_load_mem(text, len, name, &pack, &msg) != 0)
 		fail_msg("%.*s", (int)msg.len, msg.data);
 	rules = rulepack_take_rules(&pack, &n);
 	rulepack_release(&pack);
-	err = ruleset_build(rules, n, NULL, 0, &rs, &msg);
-	if (err)
+	if (ruleset_build(rules, n, NULL, 0, &rs, &msg) != 0)
 		fail_msg("%.*s", (int)msg.len, msg.data);
 	ruleset_set_fingerprint_key(rs, (const uint8_t *)"k", 1);
 	buf_release(&msg);
 	return rs;
+}
+
+static struct ruleset *load_test_ruleset(void)
+{
+	return ruleset_from_pack(test_pack, sizeof(test_pack) - 1, "test");
 }
 
 static void test_crc32_base62(void **state)
@@ -190,6 +194,24 @@ static void assert_same(const struct found *a, const struct found *b, const char
 			fail_msg("%s %zu: finding %zu differs", how, at, i);
 }
 
+/* The same findings as `whole` at every split point, one byte at a time
+ * and in pieces of `piece` bytes. */
+static void assert_every_cut(const struct ruleset *rs, struct match_scratch *sc, const char *text,
+			     size_t len, size_t piece, const struct found *whole)
+{
+	struct found cut;
+	size_t s;
+
+	for (s = 0; s <= len; s++) {
+		scan_cut(rs, sc, text, len, 0, s, &cut);
+		assert_same(whole, &cut, "split at", s);
+	}
+	scan_cut(rs, sc, text, len, 1, 0, &cut);
+	assert_same(whole, &cut, "byte at a time", 1);
+	scan_cut(rs, sc, text, len, piece, 0, &cut);
+	assert_same(whole, &cut, "pieces of", piece);
+}
+
 static void test_every_split(void **state)
 {
 	static const char text[] =
@@ -204,7 +226,7 @@ static void test_every_split(void **state)
 		"last AKIAQ5WE7RTY2UIOPA3S";
 	struct ruleset *rs = load_test_ruleset();
 	struct match_scratch *sc;
-	struct found whole, cut;
+	struct found whole;
 	size_t len = sizeof(text) - 1, s;
 
 	UNUSED(state);
@@ -233,14 +255,7 @@ static void test_every_split(void **state)
 	for (s = 0; s < whole.n; s++)
 		assert_null(strstr(whole.f[s].redacted, "Ky9Pf34qY6Nb3wWD25RQ"));
 
-	for (s = 0; s <= len; s++) {
-		scan_cut(rs, sc, text, len, 0, s, &cut);
-		assert_same(&whole, &cut, "split at", s);
-	}
-	scan_cut(rs, sc, text, len, 1, 0, &cut);
-	assert_same(&whole, &cut, "byte at a time", 1);
-	scan_cut(rs, sc, text, len, 7, 0, &cut);
-	assert_same(&whole, &cut, "pieces of", 7);
+	assert_every_cut(rs, sc, text, len, 7, &whole);
 	match_scratch_free(sc);
 	ruleset_free(rs);
 }
@@ -286,25 +301,14 @@ static void scan_guarded(const struct ruleset *rs, struct match_scratch *sc, uin
 
 static struct ruleset *load_ruleset_file(const char *path)
 {
-	struct rulepack pack;
-	struct ruleset *rs = NULL;
-	struct secret_rule *rules;
-	struct buf text, msg;
-	size_t n;
+	struct ruleset *rs;
+	struct buf text;
 
 	buf_init(&text, 64u << 20);
-	buf_init(&msg, 1 << 16);
 	if (buf_read_file(&text, path) != 0)
 		fail_msg("cannot read %s", path);
-	if (rulepack_load_mem((const char *)text.data, text.len, "bundled", &pack, &msg) != 0)
-		fail_msg("%.*s", (int)msg.len, msg.data);
-	rules = rulepack_take_rules(&pack, &n);
-	rulepack_release(&pack);
-	if (ruleset_build(rules, n, NULL, 0, &rs, &msg) != 0)
-		fail_msg("%.*s", (int)msg.len, msg.data);
-	ruleset_set_fingerprint_key(rs, (const uint8_t *)"k", 1);
+	rs = ruleset_from_pack((const char *)text.data, text.len, "bundled");
 	buf_release(&text);
-	buf_release(&msg);
 	return rs;
 }
 
@@ -445,24 +449,13 @@ static void test_line_match_pem(void **state)
 		"    MIIEpAIBAAKCAQEAgsQmu+nkKyJskzqeTcqmx6MUPCfL8+d+MD2ol8CLyQJRYO/6\r\n"
 		"    ARq1LChtvq5yvaMp/bdTLX84Kg3HNszb6aCw/Hi6/kyOLsbhlDdCachdsXMcDdH1\r\n"
 		"  -----END RSA PRIVATE KEY-----\r\n";
-	struct rulepack pack;
-	struct ruleset *rs = NULL;
-	struct secret_rule *rules;
+	struct ruleset *rs;
 	struct match_scratch *sc;
-	struct found whole, cut;
-	struct buf msg;
-	size_t n, len = sizeof(text) - 1, s;
+	struct found whole;
+	size_t len = sizeof(text) - 1;
 
 	UNUSED(state);
-	buf_init(&msg, 1 << 16);
-	if (rulepack_load_mem(pem_pack, sizeof(pem_pack) - 1, "pem", &pack, &msg))
-		fail_msg("%.*s", (int)msg.len, msg.data);
-	rules = rulepack_take_rules(&pack, &n);
-	rulepack_release(&pack);
-	if (ruleset_build(rules, n, NULL, 0, &rs, &msg))
-		fail_msg("%.*s", (int)msg.len, msg.data);
-	ruleset_set_fingerprint_key(rs, (const uint8_t *)"k", 1);
-	buf_release(&msg);
+	rs = ruleset_from_pack(pem_pack, sizeof(pem_pack) - 1, "pem");
 	assert_int_equal(match_scratch_new(rs, &sc), 0);
 	scan_cut(rs, sc, text, len, 0, 0, &whole);
 	assert_int_equal(whole.n, 2);
@@ -475,14 +468,7 @@ static void test_line_match_pem(void **state)
 	assert_int_equal(whole.f[1].line, 4);
 	assert_int_equal(whole.f[1].column, 5);
 	assert_int_equal(whole.f[1].evidence, EVIDENCE_PREFIX);
-	for (s = 0; s <= len; s++) {
-		scan_cut(rs, sc, text, len, 0, s, &cut);
-		assert_same(&whole, &cut, "split at", s);
-	}
-	scan_cut(rs, sc, text, len, 1, 0, &cut);
-	assert_same(&whole, &cut, "byte at a time", 1);
-	scan_cut(rs, sc, text, len, 5, 0, &cut);
-	assert_same(&whole, &cut, "pieces of", 5);
+	assert_every_cut(rs, sc, text, len, 5, &whole);
 	match_scratch_free(sc);
 	ruleset_free(rs);
 }
@@ -539,23 +525,15 @@ static void test_path_rules(void **state)
 		'g', 'h', 'p', '_', 0x00, 0x0a, 0x41, 0x42,
 	};
 	static const char env[] = "A=1\nT=" GHP_VALID "\n";
-	struct rulepack pack;
-	struct ruleset *rs = NULL;
-	struct secret_rule *rules;
+	struct ruleset *rs;
 	struct match_scratch *sc;
 	struct found whole, cut;
 	struct buf msg;
-	size_t n, s;
+	size_t s;
 
 	UNUSED(state);
+	rs = ruleset_from_pack(path_pack, sizeof(path_pack) - 1, "paths");
 	buf_init(&msg, 1 << 16);
-	if (rulepack_load_mem(path_pack, sizeof(path_pack) - 1, "paths", &pack, &msg))
-		fail_msg("%.*s", (int)msg.len, msg.data);
-	rules = rulepack_take_rules(&pack, &n);
-	rulepack_release(&pack);
-	if (ruleset_build(rules, n, NULL, 0, &rs, &msg))
-		fail_msg("%.*s", (int)msg.len, msg.data);
-	ruleset_set_fingerprint_key(rs, (const uint8_t *)"k", 1);
 	if (rulepack_check_examples(rs, &msg))
 		fail_msg("%.*s", (int)msg.len, msg.data);
 	buf_release(&msg);
