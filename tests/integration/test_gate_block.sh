@@ -59,4 +59,34 @@ grep -q "config/prod.yaml:3" "$WORK/push2.out" || fail "large push: path:line mi
 no_quarantine app || fail "quarantine directory left behind after a streamed block"
 grep -q '"verdict":"reject"' "$DATA/audit.jsonl" || fail "no audit record"
 ok "large chunked push with a secret refused; upstream unchanged, no quarantine left"
+# A file that is a secret by its name and content: PKCS#12 (DER SEQUENCE,
+# version INTEGER 3), binary, no pattern in it.  The same shape under
+# another name is an ordinary binary file and passes.  (Different bodies:
+# a blob the upstream already holds is not in the next push's pack.)
+new_upstream_repo keys
+clone_through_gate keys "$WORK/k"
+mkdir -p "$WORK/k/deploy/tls"
+python3 - "$WORK/k/deploy/tls" <<'PY'
+import os, random, sys
+head = bytes([0x30, 0x82, 0x0a, 0x31, 0x02, 0x01, 0x03, 0x30, 0x82, 0x09, 0xf7, 0x06, 0x09])
+for seed, name in ((12, "client.bin"), (13, "client.p12")):
+    with open(os.path.join(sys.argv[1], name), "wb") as f:
+        f.write(head + random.Random(seed).randbytes(2600))
+PY
+git -C "$WORK/k" add deploy/tls/client.bin
+git -C "$WORK/k" commit -qm "binary blob"
+git -C "$WORK/k" push -q origin HEAD:main 2> "$WORK/bin.out" || fail "a PKCS#12-shaped client.bin must pass: $(cat "$WORK/bin.out")"
+git -C "$WORK/k" add deploy/tls/client.p12
+git -C "$WORK/k" commit -qm "client certificate"
+before=$(upstream_state keys)
+set +e
+git -C "$WORK/k" push origin HEAD:main > "$WORK/p12.out" 2>&1
+rc=$?
+set -e
+[ "$rc" != 0 ] || fail "a push adding a PKCS#12 file must fail"
+grep -q "SEC-PATH-PKCS12" "$WORK/p12.out" || fail "rule missing: $(cat "$WORK/p12.out")"
+grep -q "deploy/tls/client.p12" "$WORK/p12.out" || fail "path missing: $(cat "$WORK/p12.out")"
+[ "$(upstream_state keys)" = "$before" ] || fail "upstream changed after a refused PKCS#12 push"
+no_quarantine keys || fail "quarantine directory left behind after a PKCS#12 push"
+ok "a PKCS#12 file is refused by name and content; the same shape under another name passes"
 done_tests
